@@ -1,0 +1,39 @@
+// A small argument parser shared by the subcommands: --name VALUE options
+// with defaults, --flag switches, positionals, and a generated --help.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sg::cli {
+
+class ArgParser {
+ public:
+  ArgParser(std::string usage, std::string description);
+  ArgParser& option(const std::string& name, const std::string& default_value, const std::string& help);
+  ArgParser& flag(const std::string& name, const std::string& help);
+  // Returns false when --help was asked for (help printed); throws sg::Error on bad arguments.
+  bool parse(int argc, char** argv);
+
+  std::string get(const std::string& name) const;
+  double get_double(const std::string& name) const;
+  int64_t get_int(const std::string& name) const;
+  bool has(const std::string& name) const;  // a flag was given, or an option was set explicitly
+  std::vector<std::string> get_list(const std::string& name) const;  // comma-separated
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  std::string help() const;
+
+ private:
+  struct Opt {
+    std::string value, help;
+    bool is_flag = false, set = false;
+  };
+  std::string usage_, description_;
+  std::vector<std::string> order_;
+  std::map<std::string, Opt> opts_;
+  std::vector<std::string> positionals_;
+};
+
+std::vector<std::string> split(const std::string& s, char sep);
+
+}  // namespace sg::cli

@@ -1,0 +1,16 @@
+// The subcommands of `stylegrad`. Each is a function taking the arguments
+// after its name and returning the process exit code; errors are thrown as
+// sg::Error and printed as one line by main.
+#pragma once
+
+namespace sg::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+int cmd_gradcheck(int argc, char** argv);
+
+}  // namespace sg::cli

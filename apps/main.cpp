@@ -1,0 +1,37 @@
+// stylegrad: one binary, one subcommand per job.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "apps/commands.h"
+#include "tensor/error.h"
+
+using namespace sg::cli;
+
+static const Command kCommands[] = {
+    {"gradcheck", "fp64 gradient checks (first and second order) of the engine's ops", cmd_gradcheck},
+};
+
+static void usage() {
+  std::printf("usage: stylegrad COMMAND [options]    (stylegrad COMMAND --help for its options)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-14s %s\n", c.name, c.summary);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc - 2, argv + 2);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "stylegrad %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "stylegrad: unknown command '%s' (see stylegrad --help)\n", argv[1]);
+  return 2;
+}

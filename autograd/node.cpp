@@ -1,0 +1,108 @@
+#include "autograd/node.h"
+
+#include "autograd/grad_mode.h"
+#include "ops/ops.h"
+#include "tensor/error.h"
+#include "tensor/storage.h"
+
+namespace sg {
+
+namespace {
+thread_local bool g_grad_mode = true;
+}
+bool grad_mode_enabled() { return g_grad_mode; }
+void set_grad_mode(bool enabled) { g_grad_mode = enabled; }
+
+Tensor BackwardContext::output(int i) const {
+  SG_CHECK(i < int(node->saved_outputs_.size()) && node->saved_outputs_[i].defined(), node->name_,
+           ": backward asked for output ", i, " which was not saved (pass save_outputs=true to record)");
+  // Same data, but with this node as grad_fn: differentiating through it again
+  // follows the graph back into this op's inputs.
+  Tensor t = node->saved_outputs_[i].detach();
+  TensorImpl* impl = t.impl();
+  impl->requires_grad = true;
+  impl->grad_fn = node->shared_from_this();
+  impl->output_nr = i;
+  return t;
+}
+
+bool BackwardContext::needs_grad(int i) const { return node->next_[i].node != nullptr; }
+
+TensorList Node::apply(const TensorList& grads) {
+  SG_CHECK(!released_, name_,
+           ": trying to backward through the graph a second time; pass retain_graph=true the first time");
+  BackwardContext ctx{this};
+  TensorList out = fn_(ctx, grads);
+  SG_CHECK(out.size() == next_.size(), name_, ": backward returned ", out.size(), " gradients for ",
+           next_.size(), " inputs");
+  return out;
+}
+
+void Node::release() {
+  fn_ = nullptr;  // frees everything the backward lambda captured
+  saved_outputs_.clear();
+  released_ = true;
+}
+
+AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf)
+    : Node("AccumulateGrad", {}, nullptr), leaf_(std::move(leaf)) {
+  outputs_.push_back({leaf_->shape, leaf_->dtype, leaf_->storage ? leaf_->storage->device : Device{}});
+}
+
+TensorList AccumulateGrad::apply(const TensorList& grads) {
+  const Tensor& g = grads[0];
+  Tensor& acc = leaf_->grad;
+  if (!acc.defined()) {
+    // A fresh tensor, not an alias of g: later accumulations must not modify
+    // a tensor the caller may hold. With create_graph, keep g's history.
+    acc = grad_mode_enabled() ? g : g.detach().clone();
+  } else if (grad_mode_enabled()) {
+    acc = acc + g;
+  } else {
+    acc.add_(g);
+  }
+  return {};
+}
+
+bool any_requires_grad(const TensorList& inputs) {
+  if (!grad_mode_enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return {};
+  TensorImpl* impl = t.impl();
+  if (impl->grad_fn) return {impl->grad_fn, impl->output_nr};
+  std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t.impl_ptr());
+    impl->grad_accumulator = acc;
+  }
+  return {acc, 0};
+}
+
+void record_outputs(const std::shared_ptr<Node>& node, const TensorList& outputs, bool save_outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    node->outputs_.push_back({out.shape(), out.dtype(), out.device()});
+    if (save_outputs) node->saved_outputs_.push_back(out.detach());
+    if (!is_floating(out.dtype())) continue;  // indices carry no gradient
+    TensorImpl* impl = out.impl();
+    impl->requires_grad = true;
+    impl->grad_fn = node;
+    impl->output_nr = int(i);
+  }
+}
+
+void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn,
+            bool save_outputs) {
+  std::vector<Edge> next;
+  next.reserve(inputs.size());
+  for (const auto& t : inputs) next.push_back(gradient_edge(t));
+  auto node = std::make_shared<Node>(name, std::move(next), std::move(fn));
+  record_outputs(node, outputs, save_outputs);
+}
+
+}  // namespace sg

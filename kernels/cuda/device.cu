@@ -1,0 +1,42 @@
+// CUDA device plumbing: allocation and copies. Op kernels (.cu files next to
+// this one) are added by the CUDA issue; until then every op names itself in
+// a "no CUDA kernel" error when handed a CUDA tensor.
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "tensor/error.h"
+#include "tensor/storage.h"
+
+namespace sg {
+
+static void cuda_check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) throw Error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+}
+
+bool cuda_available() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess && n > 0;
+}
+
+void* cuda_alloc(size_t nbytes, int device_index) {
+  cuda_check(cudaSetDevice(device_index), "cudaSetDevice");
+  void* p = nullptr;
+  cuda_check(cudaMalloc(&p, nbytes ? nbytes : 1), "cudaMalloc");
+  return p;
+}
+
+void cuda_free(void* p, int device_index) {
+  cudaSetDevice(device_index);
+  cudaFree(p);
+}
+
+void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
+  cudaMemcpyKind kind = cudaMemcpyHostToHost;
+  if (dst_dev.is_cuda() && src_dev.is_cuda()) kind = cudaMemcpyDeviceToDevice;
+  else if (dst_dev.is_cuda()) kind = cudaMemcpyHostToDevice;
+  else if (src_dev.is_cuda()) kind = cudaMemcpyDeviceToHost;
+  cuda_check(cudaMemcpy(dst, src, nbytes, kind), "cudaMemcpy");
+}
+
+}  // namespace sg

@@ -1,0 +1,129 @@
+// Selection and assembly: where, masked_fill, gather/scatter_add, cat/stack.
+// gather and scatter_add are each other's adjoint (and so each other's backward).
+#include "kernels/cpu/copy.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/index.h"
+#include "ops/op_util.h"
+
+namespace sg {
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  require_defined("where", cond, "condition");
+  SG_CHECK(cond.dtype() == DType::b8, "where: condition must be bool, got ", dtype_name(cond.dtype()));
+  require_same("where", a, b);
+  require_cpu("where", a);
+  const Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  Tensor out = empty(s, options_like(a));
+  cpu::where(cond.expand(s), a.detach().expand(s), b.detach().expand(s), out);
+  if (any_requires_grad({a, b})) {
+    record("where", {a, b}, {out}, [cond, a, b](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      Tensor zero = zeros({}, options_like(g[0]));
+      return {ctx.needs_grad(0) ? sum_to(where(cond, g[0], zero), a.shape()) : Tensor(),
+              ctx.needs_grad(1) ? sum_to(where(cond, zero, g[0]), b.shape()) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  require_defined("masked_fill", x, "input");
+  SG_CHECK(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(), "masked_fill: mask ",
+           mask.shape().str(), " does not broadcast to input ", x.shape().str());
+  return where(mask, full({}, value, options_like(x)), x);
+}
+
+static void check_index_shape(const char* op, const Tensor& x_like, int d, const Tensor& index) {
+  SG_CHECK(index.dtype() == DType::i64, op, ": index must be int64, got ", dtype_name(index.dtype()));
+  SG_CHECK(index.dim() == x_like.dim(), op, ": index ", index.shape().str(), " and input ",
+           x_like.shape().str(), " must have the same number of dims");
+  for (int i = 0; i < index.dim(); ++i)
+    SG_CHECK(i == d || index.size(i) <= x_like.size(i), op, ": index ", index.shape().str(),
+             " is larger than input ", x_like.shape().str(), " at dim ", i);
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  require_defined("gather", x, "input");
+  require_float("gather", x);
+  require_cpu("gather", x);
+  const int d = wrap_dim(dim, x.dim(), "gather");
+  check_index_shape("gather", x, d, index);
+  Tensor out = empty(index.shape(), options_like(x));
+  cpu::gather(x, d, index, out);
+  if (any_requires_grad({x})) {
+    const Shape xs = x.shape();
+    record("gather", {x}, {out}, [xs, d, index](BackwardContext&, const TensorList& g) -> TensorList {
+      return {scatter_add(xs, d, index, g[0])};
+    });
+  }
+  return out;
+}
+
+Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src) {
+  require_defined("scatter_add", src, "source");
+  require_float("scatter_add", src);
+  require_cpu("scatter_add", src);
+  Tensor out = zeros(shape, options_like(src));
+  const int d = wrap_dim(dim, out.dim(), "scatter_add");
+  check_index_shape("scatter_add", out, d, index);
+  SG_CHECK(src.shape() == index.shape(), "scatter_add: source ", src.shape().str(), " and index ",
+           index.shape().str(), " differ");
+  cpu::scatter_add(out, d, index, src);
+  if (any_requires_grad({src}))
+    record("scatter_add", {src}, {out}, [d, index](BackwardContext&, const TensorList& g) -> TensorList {
+      return {gather(g[0], d, index)};
+    });
+  return out;
+}
+
+Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
+  SG_CHECK(!xs.empty(), "cat: expected at least one tensor");
+  const Tensor& first = xs[0];
+  require_defined("cat", first, "tensor 0");
+  const int d = wrap_dim(dim, first.dim(), "cat");
+  Shape shape = first.shape();
+  shape[d] = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    require_defined("cat", xs[i], "a tensor");
+    require_same("cat", first, xs[i]);
+    require_cpu("cat", xs[i]);
+    SG_CHECK(xs[i].dim() == first.dim(), "cat: tensor ", i, " has shape ", xs[i].shape().str(),
+             ", expected ", first.dim(), " dims like ", first.shape().str());
+    for (int k = 0; k < first.dim(); ++k)
+      SG_CHECK(k == d || xs[i].size(k) == first.size(k), "cat: tensor ", i, " has shape ",
+               xs[i].shape().str(), ", incompatible with ", first.shape().str(), " outside dim ", d);
+    shape[d] += xs[i].size(d);
+  }
+  Tensor out = empty(shape, options_like(first));
+  std::vector<int64_t> starts;
+  int64_t at = 0;
+  for (const Tensor& x : xs) {
+    starts.push_back(at);
+    cpu::copy(x.detach(), out.detach().narrow(d, at, x.size(d)));
+    at += x.size(d);
+  }
+  if (any_requires_grad(xs)) {
+    std::vector<int64_t> lengths;
+    for (const Tensor& x : xs) lengths.push_back(x.size(d));
+    record("cat", xs, {out}, [d, starts, lengths](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      TensorList grads(starts.size());
+      for (size_t i = 0; i < starts.size(); ++i)
+        if (ctx.needs_grad(int(i))) grads[i] = narrow(g[0], d, starts[i], lengths[i]);
+      return grads;
+    });
+  }
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
+  SG_CHECK(!xs.empty(), "stack: expected at least one tensor");
+  const int d = wrap_dim(dim, xs[0].dim() + 1, "stack");
+  std::vector<Tensor> us;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    SG_CHECK(xs[i].shape() == xs[0].shape(), "stack: tensor ", i, " has shape ", xs[i].shape().str(),
+             ", expected ", xs[0].shape().str());
+    us.push_back(unsqueeze(xs[i], d));
+  }
+  return cat(us, d);
+}
+
+}  // namespace sg

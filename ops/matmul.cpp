@@ -1,0 +1,84 @@
+// matmul: C = A B, batched over leading dims with broadcasting.
+// Backward: dA = dC B^T, dB = A^T dC (summed over broadcast batch dims), which
+// are matmuls again, so higher orders work.
+#include "kernels/cpu/gemm.h"
+#include "ops/op_util.h"
+
+namespace sg {
+
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  require_defined("matmul", a_in, "first input");
+  require_defined("matmul", b_in, "second input");
+  require_same("matmul", a_in, b_in);
+  require_float("matmul", a_in);
+  require_cpu("matmul", a_in);
+  SG_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: expected inputs with at least 2 dims, got ",
+           a_in.shape().str(), " and ", b_in.shape().str());
+  const int64_t M = a_in.size(-2), K = a_in.size(-1), N = b_in.size(-1);
+  SG_CHECK(b_in.size(-2) == K, "matmul: shapes ", a_in.shape().str(), " and ", b_in.shape().str(),
+           " cannot be multiplied (", K, " != ", b_in.size(-2), ")");
+
+  // Broadcast the batch dims.
+  Shape ba, bb;
+  for (int i = 0; i < a_in.dim() - 2; ++i) ba.push_back(a_in.size(i));
+  for (int i = 0; i < b_in.dim() - 2; ++i) bb.push_back(b_in.size(i));
+  const Shape batch = broadcast_shapes(ba, bb, "matmul");
+  Shape sa = batch, sb = batch, so = batch;
+  sa.push_back(M), sa.push_back(K);
+  sb.push_back(K), sb.push_back(N);
+  so.push_back(M), so.push_back(N);
+
+  // Each matrix needs a unit stride in one of its two dims for the GEMM.
+  auto gemm_ready = [](const Tensor& t) {
+    return (t.stride(-1) == 1 || t.stride(-2) == 1) ? t.detach() : t.detach().contiguous();
+  };
+  const Tensor a = gemm_ready(a_in).expand(sa), b = gemm_ready(b_in).expand(sb);
+  Tensor out = empty(so, options_like(a_in));
+  const int64_t nbatch = batch.numel();
+
+  {
+    auto run = [&](auto z) {
+      using T = decltype(z);
+      const T* pa = static_cast<const T*>(a.raw_data());
+      const T* pb = static_cast<const T*>(b.raw_data());
+      T* po = static_cast<T*>(out.raw_data());
+      const int nd = so.size();
+#pragma omp parallel for if (nbatch > 1 && M * N * K * nbatch > (1 << 18))
+      for (int64_t i = 0; i < nbatch; ++i) {
+        int64_t oa = 0, ob = 0, r = i;
+        for (int d = batch.size() - 1; d >= 0; --d) {
+          const int64_t idx = r % batch[d];
+          r /= batch[d];
+          oa += idx * a.stride(d);
+          ob += idx * b.stride(d);
+        }
+        cpu::gemm<T>(M, N, K, T(1), pa + oa, a.stride(nd - 2), a.stride(nd - 1), pb + ob, b.stride(nd - 2),
+                     b.stride(nd - 1), T(0), po + i * M * N, N);
+      }
+    };
+    if (a.dtype() == DType::f32) run(float{}); else run(double{});
+  }
+
+  if (any_requires_grad({a_in, b_in}))
+    record("matmul", {a_in, b_in}, {out}, [a_in, b_in](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {ctx.needs_grad(0) ? sum_to(matmul(g[0], transpose(b_in, -1, -2)), a_in.shape()) : Tensor(),
+              ctx.needs_grad(1) ? sum_to(matmul(transpose(a_in, -1, -2), g[0]), b_in.shape()) : Tensor()};
+    });
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  SG_CHECK(a.dim() == 3 && b.dim() == 3 && a.size(0) == b.size(0), "bmm: expected [B,n,k] and [B,k,m], got ",
+           a.shape().str(), " and ", b.shape().str());
+  return matmul(a, b);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  require_defined("linear", weight, "weight");
+  SG_CHECK(weight.dim() == 2 && x.size(-1) == weight.size(1), "linear: input ", x.shape().str(),
+           " does not match weight ", weight.shape().str(), " (expected last dim ", weight.size(1), ")");
+  Tensor y = matmul(x, transpose(weight, 0, 1));
+  return bias.defined() ? y + bias : y;
+}
+
+}  // namespace sg

@@ -1,0 +1,41 @@
+// Small helpers shared by the op files (not part of the public API).
+#pragma once
+#include "autograd/node.h"
+#include "ops/ops.h"
+#include "tensor/error.h"
+
+namespace sg {
+
+// Ops without a CUDA kernel yet call this first, so a CUDA tensor gets an
+// error that names the op rather than a crash.
+inline void require_cpu(const char* op, const Tensor& t) {
+  SG_CHECK(t.device().is_cpu(), op, ": no CUDA kernel yet (tensor is on ", t.device().str(), ")");
+}
+
+inline void require_defined(const char* op, const Tensor& t, const char* what) {
+  SG_CHECK(t.defined(), op, ": ", what, " is an undefined tensor");
+}
+
+// Same dtype and device, or an error naming the op and both tensors.
+inline void require_same(const char* op, const Tensor& a, const Tensor& b) {
+  SG_CHECK(a.dtype() == b.dtype(), op, ": dtype mismatch, ", dtype_name(a.dtype()), " ", a.shape().str(),
+           " vs ", dtype_name(b.dtype()), " ", b.shape().str());
+  SG_CHECK(a.device() == b.device(), op, ": device mismatch, ", a.device().str(), " vs ", b.device().str());
+}
+
+inline void require_float(const char* op, const Tensor& t) {
+  SG_CHECK(is_floating(t.dtype()), op, ": expected a float tensor, got ", dtype_name(t.dtype()), " ",
+           t.shape().str());
+}
+
+inline void require_dim(const char* op, const Tensor& t, int ndim, const char* layout) {
+  SG_CHECK(t.dim() == ndim, op, ": expected a ", ndim, "-d input ", layout, ", got shape ", t.shape().str());
+}
+
+inline TensorOptions options_like(const Tensor& t) {
+  TensorOptions o(t.dtype());
+  o.device = t.device();
+  return o;
+}
+
+}  // namespace sg

@@ -1,0 +1,30 @@
+// Where a tensor's bytes live. Every op asks its inputs' device and calls the
+// kernel for it; CUDA kernels are compiled only when nvcc is found
+// (STYLEGRAD_WITH_CUDA), and an op without a CUDA kernel says so by name.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace sg {
+
+enum class DeviceType : uint8_t { cpu = 0, cuda = 1 };
+
+struct Device {
+  DeviceType type = DeviceType::cpu;
+  int index = 0;
+  bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+  bool is_cpu() const { return type == DeviceType::cpu; }
+  bool is_cuda() const { return type == DeviceType::cuda; }
+  std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
+  static Device cpu() { return Device{DeviceType::cpu, 0}; }
+  static Device cuda(int index = 0) { return Device{DeviceType::cuda, index}; }
+};
+
+// Parses "cpu", "cuda", "cuda:1"; throws on anything else.
+Device parse_device(const std::string& s);
+
+// True when this build has CUDA support and a device is present.
+bool cuda_available();
+
+}  // namespace sg

@@ -1,0 +1,67 @@
+// Helpers shared by the tests.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <string>
+#include <vector>
+
+#include "autograd/gradcheck.h"
+#include "ops/ops.h"
+#include "tensor/random.h"
+
+namespace sg::test {
+
+// Runs every registered gradcheck case of `op` (and gradgradcheck where the
+// case asks for it); fails with the worst element on a mismatch.
+inline void check_gradients(const std::string& op) {
+  int n = 0;
+  for (const auto& c : all_gradcheck_cases()) {
+    if (c.op != op) continue;
+    ++n;
+    for (int order = 1; order <= (c.second_order ? 2 : 1); ++order) {
+      Generator gen(42);
+      TensorList inputs = c.make_inputs(gen);
+      GradcheckResult r = order == 1 ? gradcheck(c.fn, inputs) : gradgradcheck(c.fn, inputs);
+      INFO(op, " / ", c.variant, " order ", order, ": ", r.worst);
+      CHECK(r.passed);
+      CHECK(r.checked > 0);
+    }
+  }
+  INFO("op ", op, " has no registered gradcheck case");
+  CHECK(n > 0);
+}
+
+// Element-wise closeness with a combined tolerance, reporting the worst element.
+inline void check_close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5, double atol = 1e-6) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_vector(), e = expected.to_vector();
+  double worst = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double excess = std::abs(a[i] - e[i]) - (atol + rtol * std::abs(e[i]));
+    if (excess > worst) {
+      worst = excess;
+      at = i;
+    }
+  }
+  INFO("worst element ", at, ": got ", (a.empty() ? 0 : a[at]), ", expected ", (e.empty() ? 0 : e[at]));
+  CHECK(worst == 0);
+}
+
+inline Tensor t64(const std::vector<double>& v, const Shape& s) { return from_vector(v, s, TensorOptions(DType::f64)); }
+
+// Runs `f` and returns the message of the sg::Error it throws ("" if none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace sg::test
