@@ -1,5 +1,6 @@
 #include "tensor/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -7,6 +8,14 @@
 #include "tensor/error.h"
 
 namespace sg {
+
+namespace {
+std::atomic<size_t> g_in_use{0}, g_peak{0};
+}
+
+size_t cpu_bytes_in_use() { return g_in_use.load(); }
+size_t cpu_peak_bytes() { return g_peak.load(); }
+void reset_cpu_peak_bytes() { g_peak.store(g_in_use.load()); }
 
 void* cpu_alloc(size_t nbytes) {
   // 64-byte alignment: one cache line, and what AVX-512 loads like best.
@@ -20,14 +29,22 @@ void cpu_free(void* p) { std::free(p); }
 
 Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
   data = dev.is_cpu() ? cpu_alloc(n) : cuda_alloc(n, dev.index);
+  if (dev.is_cpu()) {
+    const size_t now = g_in_use += n;
+    size_t peak = g_peak.load();
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
+    }
+  }
 }
 
 Storage::~Storage() {
   if (!data) return;
-  if (device.is_cpu())
+  if (device.is_cpu()) {
+    g_in_use -= nbytes;
     cpu_free(data);
-  else
+  } else {
     cuda_free(data, device.index);
+  }
 }
 
 #ifndef STYLEGRAD_WITH_CUDA

@@ -25,6 +25,12 @@ void* cpu_alloc(size_t nbytes);
 void cpu_free(void* p);
 void* cuda_alloc(size_t nbytes, int device_index);
 void cuda_free(void* p, int device_index);
+// Bytes currently held by CPU storages, and the most held since the last
+// reset (for the benchmarks' peak-memory column).
+size_t cpu_bytes_in_use();
+size_t cpu_peak_bytes();
+void reset_cpu_peak_bytes();
+
 // Copies nbytes between any two devices (host<->device, device<->device).
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes);
 
