@@ -5,7 +5,7 @@ JOBS     ?= $(shell nproc)
 PACKAGES := cmake g++ libeigen3-dev libstb-dev doctest-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test sanitize clean
+.PHONY: all deps build test sanitize demo clean
 
 all: build
 
@@ -29,6 +29,10 @@ sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTYLEGRAD_SANITIZE=ON -DSTYLEGRAD_CUDA=OFF >/dev/null
 	@cmake --build build-sanitize -j $(JOBS)
 	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+
+# A short style transfer on the bundled images; writes demo-out/index.html.
+demo: build
+	scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD) build-sanitize
