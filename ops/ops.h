@@ -135,15 +135,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
 // ---- softmax family (ops/softmax.cpp) ----
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
-// logits [N,C] (or [N,C,d...]), target int64 [N] (or [N,d...]); mean over elements
+// logits [N,C] (or [N,C,d...]), target int64 [N] (or [N,d...]); mean over elements.
+// Every target must be a class index in [0, C) (there is no ignore_index).
 Tensor cross_entropy(const Tensor& logits, const Tensor& target);
 
 // ---- dropout (ops/dropout.cpp) ----
+// training: zeros each element with probability p (the mask is drawn from `gen`) and scales
+// the rest by 1/(1-p). Identity when !training or p == 0; p must be in [0, 1].
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 
 // ---- losses (ops/loss.cpp); all return the mean over elements ----
 Tensor l1_loss(const Tensor& x, const Tensor& target);
 Tensor mse_loss(const Tensor& x, const Tensor& target);
-Tensor bce_with_logits(const Tensor& logits, const Tensor& target);
+Tensor bce_with_logits(const Tensor& logits, const Tensor& target);  // stable for any logit
 
 }  // namespace sg

@@ -36,6 +36,10 @@ const std::vector<GradcheckCase>& all_gradcheck_cases() {
              cases::view_cases,
              cases::index_cases,
              cases::matmul_cases,
+             cases::norm_cases,
+             cases::softmax_cases,
+             cases::dropout_cases,
+             cases::loss_cases,
          }) {
       auto f = family();
       v.insert(v.end(), f.begin(), f.end());

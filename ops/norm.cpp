@@ -1,0 +1,117 @@
+// Instance and batch normalisation:
+//
+//   y = (x - mean) / sqrt(var + eps) * weight + bias
+//
+//   instance_norm: mean and var per (n, c), over the spatial dims 2, 3, ...
+//   batch_norm:    mean and var per c, over the batch and spatial dims 0, 2, 3, ...
+//
+// var is the biased variance (divide by the count), which is what torch
+// normalises with. Both are composed of existing ops (mean, sub, mul, rsqrt),
+// so every derivative order is automatic; a fused kernel would be faster and is
+// a later performance issue.
+#include "autograd/grad_mode.h"
+#include "ops/op_util.h"
+
+namespace sg {
+
+namespace {
+
+// x normalised over `dims`, with the statistics used (kept as size-1 dims).
+struct Normalized {
+  Tensor y;
+  Tensor mean;
+  Tensor biased_var;
+};
+
+Normalized normalize(const Tensor& x, const std::vector<int64_t>& dims, double eps) {
+  Tensor mu = mean(x, dims, /*keepdim=*/true);
+  Tensor centered = x - mu;
+  Tensor biased_var = mean(centered * centered, dims, /*keepdim=*/true);
+  return {centered * rsqrt(biased_var + eps), mu, biased_var};
+}
+
+// A per-channel [C] tensor viewed as [1, C, 1, ...], to broadcast against x [N, C, ...].
+Tensor per_channel(const Tensor& t, int ndim) {
+  Shape s = Shape::filled(ndim, 1);
+  s[1] = t.size(0);
+  return reshape(t, s);
+}
+
+// weight, bias, running_mean, running_var: undefined, or [C] like x's channels.
+void check_per_channel(const char* op, const Tensor& x, const Tensor& t, const char* what) {
+  if (!t.defined()) return;
+  require_same(op, x, t);
+  SG_CHECK(t.dim() == 1 && t.size(0) == x.size(1), op, ": ", what, " must have shape [", x.size(1),
+           "] (the channels of input ", x.shape().str(), "), got ", t.shape().str());
+}
+
+Tensor scale_and_shift(Tensor y, const Tensor& weight, const Tensor& bias) {
+  if (weight.defined()) y = y * per_channel(weight, y.dim());
+  if (bias.defined()) y = y + per_channel(bias, y.dim());
+  return y;
+}
+
+}  // namespace
+
+Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  const char* op = "instance_norm";
+  require_defined(op, x, "input");
+  require_float(op, x);
+  require_cpu(op, x);
+  SG_CHECK(x.dim() >= 3, op, ": expected input [N, C, spatial...], got shape ", x.shape().str());
+  check_per_channel(op, x, weight, "weight");
+  check_per_channel(op, x, bias, "bias");
+  std::vector<int64_t> spatial_dims;
+  int64_t spatial_count = 1;
+  for (int d = 2; d < x.dim(); ++d) {
+    spatial_dims.push_back(d);
+    spatial_count *= x.size(d);
+  }
+  // One element would normalise to 0 whatever it is: almost certainly a mistake (torch agrees).
+  SG_CHECK(spatial_count > 1, op, ": expected more than 1 spatial element per channel, got shape ",
+           x.shape().str());
+  return scale_and_shift(normalize(x, spatial_dims, eps).y, weight, bias);
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
+                  Tensor running_var, bool training, double momentum, double eps) {
+  const char* op = "batch_norm";
+  require_defined(op, x, "input");
+  require_float(op, x);
+  require_cpu(op, x);
+  SG_CHECK(x.dim() >= 2, op, ": expected input [N, C, ...], got shape ", x.shape().str());
+  check_per_channel(op, x, weight, "weight");
+  check_per_channel(op, x, bias, "bias");
+  check_per_channel(op, x, running_mean, "running_mean");
+  check_per_channel(op, x, running_var, "running_var");
+  SG_CHECK(running_mean.defined() == running_var.defined(), op,
+           ": running_mean and running_var must be both defined or both undefined");
+  SG_CHECK(momentum >= 0 && momentum <= 1, op, ": momentum must be in [0, 1], got ", momentum);
+
+  if (!training) {
+    SG_CHECK(running_mean.defined(), op, ": evaluation mode (training = false) needs running_mean and running_var");
+    const int nd = x.dim();
+    Tensor y = (x - per_channel(running_mean, nd)) * rsqrt(per_channel(running_var, nd) + eps);
+    return scale_and_shift(y, weight, bias);
+  }
+
+  std::vector<int64_t> stat_dims = {0};  // everything but the channel dim
+  for (int d = 2; d < x.dim(); ++d) stat_dims.push_back(d);
+  const int64_t count = x.size(1) == 0 ? 0 : x.numel() / x.size(1);  // values per channel
+  SG_CHECK(count > 1, op, ": expected more than 1 value per channel when training, got shape ",
+           x.shape().str());
+  Normalized n = normalize(x, stat_dims, eps);
+
+  if (running_mean.defined()) {
+    // running = (1 - momentum) * running + momentum * batch statistic (torch's convention),
+    // with the unbiased variance (divide by count - 1) for the running estimate.
+    NoGradGuard no_grad;
+    const Shape c = running_mean.shape();
+    const double bessel = double(count) / double(count - 1);
+    running_mean.mul_(1.0 - momentum).add_(n.mean.detach().reshape(c), momentum);
+    running_var.mul_(1.0 - momentum).add_(n.biased_var.detach().reshape(c), momentum * bessel);
+  }
+  return scale_and_shift(n.y, weight, bias);
+}
+
+}  // namespace sg

@@ -1,0 +1,205 @@
+// Image files <-> tensors, on top of stb: stb_image decodes, stb_image_write
+// encodes, stb_image_resize resamples. The implementations are compiled into
+// Debian's libstb, so only the headers are included here.
+#include "tensor/image.h"
+
+#include <stb_image.h>
+#include <stb_image_resize.h>
+#include <stb_image_write.h>
+#include <unistd.h>  // fsync, getpid
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "tensor/error.h"
+
+namespace sg {
+
+namespace fs = std::filesystem;
+
+// ---------------- load ----------------
+
+Tensor load_image(const std::string& path) {
+  auto fail = [&](const std::string& why) { return Error("cannot read image '" + path + "': " + why); };
+
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw fail("is a directory");
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw fail(errno == ENOENT ? "no such file" : std::strerror(errno));
+
+  // Read the header first: a corrupt or hostile file must not make us allocate
+  // width * height pixels before we have looked at width and height.
+  int w = 0, h = 0, channels_in_file = 0;
+  if (!stbi_info_from_file(file.get(), &w, &h, &channels_in_file))
+    throw fail(std::string("not a PNG/JPEG/BMP image or corrupt (") + stbi_failure_reason() + ")");
+  if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
+    throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is outside 1.." +
+               std::to_string(kMaxImageSide) + " per side");
+
+  // Decode to 8-bit RGB: asking stb for 3 channels turns greyscale into three
+  // equal channels and drops alpha (16-bit PNGs are reduced to 8 bits).
+  std::unique_ptr<unsigned char, void (*)(void*)> rgb(stbi_load_from_file(file.get(), &w, &h, &channels_in_file, 3),
+                                                       &stbi_image_free);
+  if (!rgb) throw fail(std::string("not a PNG/JPEG/BMP image or corrupt (") + stbi_failure_reason() + ")");
+
+  // Interleaved HWC bytes -> planar CHW floats in [0, 1].
+  Tensor out = empty({3, h, w}, TensorOptions(DType::f32));
+  float* dst = out.data<float>();
+  const unsigned char* src = rgb.get();
+  const int64_t plane = int64_t(h) * w;
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < plane; ++i) dst[c * plane + i] = float(src[i * 3 + c]) / 255.0f;
+  return out;
+}
+
+// ---------------- save ----------------
+
+namespace {
+
+enum class ImageFormat { png, jpeg };
+
+ImageFormat format_of(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  if (ext == ".png") return ImageFormat::png;
+  if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::jpeg;
+  throw Error("cannot write image '" + path + "': unknown extension '" + ext + "' (use .png, .jpg or .jpeg)");
+}
+
+// The interleaved 8-bit pixels stb writes: row-major, `channels` bytes per pixel.
+struct Pixels8 {
+  int width = 0, height = 0, channels = 0;
+  std::vector<unsigned char> bytes;
+};
+
+Pixels8 quantize(const Tensor& chw, const std::string& path) {
+  auto fail = [&](const std::string& why) { return Error("cannot write image '" + path + "': " + why); };
+  if (!chw.defined()) throw fail("the image is an undefined tensor");
+  if (!is_floating(chw.dtype())) throw fail("expected a float tensor, got " + std::string(dtype_name(chw.dtype())));
+  const bool planar = chw.dim() == 3 && (chw.size(0) == 3 || chw.size(0) == 1);
+  if (!planar && chw.dim() != 2) throw fail("expected shape [3, H, W], [1, H, W] or [H, W], got " + chw.shape().str());
+
+  Pixels8 p;
+  p.channels = planar ? int(chw.size(0)) : 1;
+  const int64_t h = chw.size(-2), w = chw.size(-1);
+  if (h < 1 || w < 1 || h > kMaxImageSide || w > kMaxImageSide)
+    throw fail("image size " + chw.shape().str() + " is outside 1.." + std::to_string(kMaxImageSide) + " per side");
+  p.height = int(h);
+  p.width = int(w);
+
+  const Tensor values = chw.detach().to(Device::cpu()).to(DType::f64).contiguous();
+  const double* v = values.data<double>();
+  p.bytes.resize(size_t(h * w * p.channels));
+  for (int64_t c = 0; c < p.channels; ++c)
+    for (int64_t i = 0; i < h * w; ++i) {
+      const double x = v[c * h * w + i];
+      const double clamped = std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0);
+      p.bytes[size_t(i * p.channels + c)] = static_cast<unsigned char>(std::lround(clamped * 255.0));
+    }
+  return p;
+}
+
+// stb hands the encoded bytes to this callback; it cannot throw through C, so
+// it records the first failed write instead.
+struct FileSink {
+  FILE* file;
+  bool ok = true;
+};
+
+void write_to_sink(void* context, void* data, int size) {
+  auto* sink = static_cast<FileSink*>(context);
+  if (sink->ok && std::fwrite(data, 1, size_t(size), sink->file) != size_t(size)) sink->ok = false;
+}
+
+// A file that is deleted when it goes out of scope, unless released.
+struct TempFile {
+  std::string path;
+  bool keep = false;
+  ~TempFile() {
+    if (!keep) std::remove(path.c_str());
+  }
+};
+
+}  // namespace
+
+void save_image(const Tensor& chw, const std::string& path, int jpeg_quality) {
+  auto fail = [&](const std::string& why) { return Error("cannot write image '" + path + "': " + why); };
+  const ImageFormat format = format_of(path);
+  if (jpeg_quality < 1 || jpeg_quality > 100)
+    throw fail("JPEG quality must be in 1..100, got " + std::to_string(jpeg_quality));
+  const Pixels8 pixels = quantize(chw, path);
+
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
+
+  // Write everything to a temporary file next to the target (the same
+  // filesystem, so that rename() is atomic), then rename it over the target.
+  static std::atomic<int> counter{0};
+  TempFile tmp{(dir / ("." + fs::path(path).filename().string() + ".tmp" + std::to_string(::getpid()) + "_" +
+                       std::to_string(counter++)))
+                   .string()};
+  FILE* f = std::fopen(tmp.path.c_str(), "wbx");  // x: fail rather than reuse an existing file
+  if (!f) throw fail(std::strerror(errno));
+
+  FileSink sink{f};
+  const int encoded =
+      format == ImageFormat::png
+          ? stbi_write_png_to_func(write_to_sink, &sink, pixels.width, pixels.height, pixels.channels,
+                                   pixels.bytes.data(), pixels.width * pixels.channels)
+          : stbi_write_jpg_to_func(write_to_sink, &sink, pixels.width, pixels.height, pixels.channels,
+                                   pixels.bytes.data(), jpeg_quality);
+  // fsync before rename: after a crash the target is the old image or the new one, never a stub.
+  bool ok = encoded && sink.ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const int write_errno = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) throw fail(encoded ? std::strerror(write_errno ? write_errno : EIO) : "the encoder failed");
+
+  if (std::rename(tmp.path.c_str(), path.c_str()) != 0) throw fail(std::strerror(errno));
+  tmp.keep = true;  // it is the target now
+}
+
+// ---------------- resize ----------------
+
+Tensor resize_image(const Tensor& chw, int64_t h, int64_t w) {
+  SG_CHECK(chw.defined(), "resize_image: the image is an undefined tensor");
+  SG_CHECK(is_floating(chw.dtype()), "resize_image: expected a float tensor, got ", dtype_name(chw.dtype()));
+  SG_CHECK(chw.device().is_cpu(), "resize_image: no CUDA kernel yet (tensor is on ", chw.device().str(), ")");
+  SG_CHECK(chw.dim() == 2 || chw.dim() == 3, "resize_image: expected [C, H, W] or [H, W], got shape ",
+           chw.shape().str());
+  const int64_t channels = chw.dim() == 3 ? chw.size(0) : 1;
+  const int64_t in_h = chw.size(-2), in_w = chw.size(-1);
+  SG_CHECK(in_h >= 1 && in_w >= 1 && in_h <= kMaxImageSide && in_w <= kMaxImageSide, "resize_image: input ",
+           chw.shape().str(), " is outside 1..", kMaxImageSide, " per side");
+  SG_CHECK(h >= 1 && w >= 1 && h <= kMaxImageSide && w <= kMaxImageSide, "resize_image: target size ", h, "x", w,
+           " is outside 1..", kMaxImageSide, " per side");
+
+  // Shrinking: box filter (stb weighs each input pixel by the area it covers).
+  // Growing or same size: triangle filter, i.e. linear interpolation.
+  auto filter_for = [](int64_t in, int64_t out) { return out < in ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE; };
+
+  // stb resamples float32 planes; each channel is resized as a one-channel image.
+  const Tensor src = chw.detach().to(DType::f32).contiguous();
+  Tensor dst = empty({channels, h, w}, TensorOptions(DType::f32));
+  for (int64_t c = 0; c < channels; ++c) {
+    const int ok = stbir_resize(src.data<float>() + c * in_h * in_w, int(in_w), int(in_h), int(in_w * sizeof(float)),
+                                dst.data<float>() + c * h * w, int(w), int(h), int(w * sizeof(float)),
+                                STBIR_TYPE_FLOAT, 1, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP,
+                                filter_for(in_w, w), filter_for(in_h, h), STBIR_COLORSPACE_LINEAR, nullptr);
+    SG_CHECK(ok, "resize_image: stb_image_resize failed (out of memory?) resizing ", chw.shape().str(), " to ", h,
+             "x", w);
+  }
+  if (chw.dim() == 2) dst = dst.reshape({h, w});
+  return dst.to(chw.dtype());
+}
+
+}  // namespace sg

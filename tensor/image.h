@@ -1,0 +1,34 @@
+// Reading, writing and resizing images (PNG, JPEG; BMP and a few more formats
+// can be read). Images are float tensors [C, H, W] with values in [0, 1].
+// Built on stb (Debian's libstb), which stays private to image.cpp.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "tensor/tensor.h"
+
+namespace sg {
+
+// The largest width or height accepted, checked before any pixel is allocated.
+constexpr int64_t kMaxImageSide = 16384;
+
+// float32 [3, H, W] in [0, 1]. Greyscale becomes three equal channels; an alpha
+// channel is dropped. A missing, unreadable or corrupt file throws one sg::Error
+// line that starts with "cannot read image '<path>': ".
+Tensor load_image(const std::string& path);
+
+// Writes [3, H, W], [1, H, W] or [H, W] (float32 or float64) as 8-bit PNG or
+// JPEG, chosen by the extension (.png, .jpg, .jpeg). Values are clamped to
+// [0, 1] and rounded to the nearest of 256 levels. The image is written to a
+// temporary file in the same directory and renamed over `path`, so a failed
+// save never leaves a half-written file nor destroys an existing one.
+void save_image(const Tensor& chw, const std::string& path, int jpeg_quality = 95);
+
+// [C, H, W] or [H, W] resized to h x w (float32 or float64, same as the input).
+// Each axis shrinks with a box filter (an output pixel is the average of the
+// input area it covers, so fine texture is averaged, not aliased) and grows by
+// linear interpolation between pixel centres (as bilinear with
+// align_corners = false). Not differentiable: a preprocessing step.
+Tensor resize_image(const Tensor& chw, int64_t h, int64_t w);
+
+}  // namespace sg
