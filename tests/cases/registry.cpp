@@ -38,6 +38,7 @@ const std::vector<GradcheckCase>& all_gradcheck_cases() {
              cases::matmul_cases,
              cases::conv_cases,
              cases::pool_cases,
+             cases::pad_cases,
          }) {
       auto f = family();
       v.insert(v.end(), f.begin(), f.end());
