@@ -39,6 +39,7 @@ const std::vector<GradcheckCase>& all_gradcheck_cases() {
              cases::conv_cases,
              cases::pool_cases,
              cases::pad_cases,
+             cases::upsample_cases,
          }) {
       auto f = family();
       v.insert(v.end(), f.begin(), f.end());
