@@ -40,6 +40,10 @@ const std::vector<GradcheckCase>& all_gradcheck_cases() {
              cases::softmax_cases,
              cases::dropout_cases,
              cases::loss_cases,
+             cases::conv_cases,
+             cases::pool_cases,
+             cases::pad_cases,
+             cases::upsample_cases,
          }) {
       auto f = family();
       v.insert(v.end(), f.begin(), f.end());

@@ -1,0 +1,25 @@
+// CPU kernels for 2-d padding, on contiguous tensors seen as [planes, H, W]
+// (every leading dim is a plane).
+//
+// The padding mode only decides which input pixel each output pixel copies,
+// one axis at a time, so the kernels take that as a table per axis and stay
+// the same for every mode (ops/pad.cpp builds the tables).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace sg::cpu {
+
+// source[i]: the input position that output position i copies along one axis,
+// or -1 where the output takes the constant fill value.
+using AxisSource = std::vector<int64_t>;
+
+// y[p, i, j] = x[p, rows[i], cols[j]], or `value` where rows[i] or cols[j] is -1.
+void pad2d(const Tensor& x, const Tensor& y, const AxisSource& rows, const AxisSource& cols, double value);
+// The adjoint (ignoring the constant): gx[p, rows[i], cols[j]] += gy[p, i, j],
+// skipping -1 entries; gx is zeroed by the caller.
+void pad2d_backward(const Tensor& gy, const Tensor& gx, const AxisSource& rows, const AxisSource& cols);
+
+}  // namespace sg::cpu
