@@ -207,11 +207,7 @@ OpTable core_ops() {
   return t;
 }
 
-// ---------------- ops from the conv / norm branches ----------------
-// These ops are declared in ops/ops.h but implemented in other branches; until
-// those are merged they would not link. The lead enables this block after the
-// merge by defining STYLEGRAD_REFERENCE_NN_OPS (or deleting the #ifdef lines).
-#ifdef STYLEGRAD_REFERENCE_NN_OPS
+// ---------------- convolution, pooling, padding, upsampling, norms, softmax, losses ----------------
 
 Conv2dOptions conv_options(Attrs& a, bool transposed) {
   Conv2dOptions o;
@@ -309,14 +305,11 @@ OpTable nn_ops() {
   return t;
 }
 
-#endif  // STYLEGRAD_REFERENCE_NN_OPS
 
 const OpTable& op_table() {
   static const OpTable table = [] {
     OpTable t = core_ops();
-#ifdef STYLEGRAD_REFERENCE_NN_OPS
     for (auto& entry : nn_ops()) t.insert(entry);
-#endif
     return t;
   }();
   return table;
@@ -484,7 +477,6 @@ TEST_CASE("reference: reduce matches torch") { run_family("reduce"); }
 TEST_CASE("reference: view matches torch") { run_family("view"); }
 TEST_CASE("reference: matmul matches torch") { run_family("matmul"); }
 
-#ifdef STYLEGRAD_REFERENCE_NN_OPS
 TEST_CASE("reference: conv matches torch") { run_family("conv"); }
 TEST_CASE("reference: pool matches torch") { run_family("pool"); }
 TEST_CASE("reference: pad matches torch") { run_family("pad"); }
@@ -492,7 +484,6 @@ TEST_CASE("reference: upsample matches torch") { run_family("upsample"); }
 TEST_CASE("reference: norm matches torch") { run_family("norm"); }
 TEST_CASE("reference: softmax matches torch") { run_family("softmax"); }
 TEST_CASE("reference: loss matches torch") { run_family("loss"); }
-#endif
 
 // The files of every family are committed and well-formed now, including those
 // whose ops are not enabled above; and every table entry has a case.
