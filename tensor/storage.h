@@ -12,6 +12,7 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
+  size_t capacity = 0;  // bytes actually reserved (the allocator's size class)
 
   Storage(size_t nbytes, Device device);  // uninitialised bytes, 64-byte aligned on CPU
   ~Storage();
@@ -19,10 +20,13 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
 };
 
-// Device allocator hooks. The CPU one is in storage.cpp; the CUDA one is in
-// kernels/cuda/device.cu and exists only in CUDA builds.
-void* cpu_alloc(size_t nbytes);
-void cpu_free(void* p);
+// Device allocator hooks. The CPU one is in storage.cpp (a caching allocator:
+// it returns the bytes it really reserved in *class_bytes, to be passed back to
+// cpu_free); the CUDA one is in kernels/cuda/device.cu, in CUDA builds only.
+void* cpu_alloc(size_t nbytes, size_t* class_bytes);
+void cpu_free(void* p, size_t class_bytes);
+// Gives every cached free CPU block back to the system.
+void empty_cpu_cache();
 void* cuda_alloc(size_t nbytes, int device_index);
 void cuda_free(void* p, int device_index);
 // Bytes currently held by CPU storages, and the most held since the last

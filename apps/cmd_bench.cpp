@@ -1,0 +1,194 @@
+// stylegrad bench: times the workloads that matter (VGG-19 forward and
+// backward for Gatys, single conv layers, memory-bound ops, dispatch overhead).
+// bench/compare.py runs the same workloads in PyTorch and prints the ratios.
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+
+#include "apps/cli.h"
+#include "apps/commands.h"
+#include "autograd/grad_mode.h"
+#include "models/vgg.h"
+#include "ops/ops.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+#include "tensor/storage.h"
+
+namespace sg::cli {
+
+namespace {
+
+// One benchmark: `setup` builds inputs once, `run` is what is timed.
+struct Workload {
+  std::function<void()> run;
+  double flops = 0;  // per run, 0 if not meaningful
+  double bytes = 0;  // per run, memory traffic for bandwidth-bound workloads
+};
+
+// VGG-19 conv layers up to relu5_1: (name, in, out, spatial divisor).
+struct ConvShape {
+  const char* name;
+  int64_t in, out, div;
+};
+const ConvShape kVGG19Convs[] = {{"conv1_1", 3, 64, 1},    {"conv1_2", 64, 64, 1},   {"conv2_1", 64, 128, 2},
+                                 {"conv2_2", 128, 128, 2}, {"conv3_1", 128, 256, 4}, {"conv3_2", 256, 256, 4},
+                                 {"conv3_3", 256, 256, 4}, {"conv3_4", 256, 256, 4}, {"conv4_1", 256, 512, 8},
+                                 {"conv4_2", 512, 512, 8}, {"conv4_3", 512, 512, 8}, {"conv4_4", 512, 512, 8},
+                                 {"conv5_1", 512, 512, 16}};
+
+double conv_flops(int64_t in, int64_t out, int64_t h, int64_t w) { return 2.0 * double(in * out * 9 * h * w); }
+
+// FLOPs of VGG-19 up to relu5_1 at size s (forward).
+double vgg19_flops(int64_t s) {
+  double f = 0;
+  for (const auto& c : kVGG19Convs) f += conv_flops(c.in, c.out, s / c.div, s / c.div);
+  return f;
+}
+
+// The machine's fp32 FMA peak: independent AVX-512 FMA chains per thread.
+Workload fma_peak() {
+  const int64_t iters = 5'000'000;
+  Workload w;
+  const int threads = omp_get_max_threads();
+  w.flops = double(iters) * 10 * 16 * 2 * threads;  // 10 chains x 16 lanes x (mul+add)
+  w.run = [iters] {
+#pragma omp parallel
+    {
+      __m512 acc[10];
+      for (int i = 0; i < 10; ++i) acc[i] = _mm512_set1_ps(float(i));
+      const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+      for (int64_t it = 0; it < iters; ++it) {
+        for (int i = 0; i < 10; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+        // Tell the compiler the accumulators may have changed, so it cannot
+        // fold the chains: every FMA above really executes.
+        for (int i = 0; i < 10; ++i) asm volatile("" : "+v"(acc[i]));
+      }
+      float sink = 0;
+      for (int i = 0; i < 10; ++i) sink += _mm512_reduce_add_ps(acc[i]);
+      volatile float keep = sink;
+      (void)keep;
+    }
+  };
+  return w;
+}
+
+Workload make_workload(const std::string& name, int64_t size) {
+  Generator gen(0);
+  if (name == "fma-peak") return fma_peak();
+  if (name == "vgg19-fwd" || name == "vgg19-fwdbwd") {
+    const bool backward = name == "vgg19-fwdbwd";
+    manual_seed(0);
+    auto vgg = std::make_shared<models::VGG>();
+    vgg->requires_grad_(false);
+    Tensor x = rand({1, 3, size, size}, gen);
+    Workload w;
+    w.flops = vgg19_flops(size) * (backward ? 2.0 : 1.0);  // backward to the input only: one conv per conv
+    w.run = [vgg, x, backward] {
+      if (!backward) {
+        NoGradGuard ng;
+        vgg->forward_taps(x, {"relu5_1"});
+        return;
+      }
+      Tensor xi = x.detach();
+      xi.requires_grad_();
+      Tensor y = vgg->forward_taps(xi, {"relu5_1"}).at("relu5_1");
+      sum(y).backward();
+    };
+    return w;
+  }
+  for (const auto& c : kVGG19Convs) {
+    const std::string base = std::string("vgg19-") + c.name;
+    if (name != base && name != base + "-bwd") continue;
+    const bool backward = name != base;
+    const int64_t s = size / c.div;
+    Tensor x = randn({1, c.in, s, s}, gen), wt = randn({c.out, c.in, 3, 3}, gen) * 0.05, b = randn({c.out}, gen);
+    Conv2dOptions o;
+    o.pad_h = o.pad_w = 1;
+    Workload w;
+    w.flops = conv_flops(c.in, c.out, s, s);
+    if (!backward) {
+      w.run = [x, wt, b, o] {
+        NoGradGuard ng;
+        relu(conv2d(x, wt, b, o));
+      };
+    } else {  // the gradient with respect to the input, as in Gatys
+      Tensor g = randn({1, c.out, s, s}, gen);
+      w.run = [x, wt, g, o] {
+        NoGradGuard ng;
+        conv_transpose2d(g, wt, Tensor(), o);
+      };
+    }
+    return w;
+  }
+  if (name == "add") {  // bandwidth: read 2, write 1
+    Tensor a = randn({size, size}, gen), b = randn({size, size}, gen);
+    Workload w;
+    w.bytes = 3.0 * 4 * double(size * size);
+    w.run = [a, b] { add(a, b); };
+    return w;
+  }
+  if (name == "sum") {
+    Tensor a = randn({size, size}, gen);
+    Workload w;
+    w.bytes = 4.0 * double(size * size);
+    w.run = [a] { sum(a); };
+    return w;
+  }
+  if (name == "small-ops") {  // 10 000 adds of 16 floats: the cost of dispatch
+    Tensor a = randn({16}, gen), b = randn({16}, gen);
+    Workload w;
+    w.run = [a, b] {
+      Tensor c = a;
+      for (int i = 0; i < 10000; ++i) c = add(c, b);
+    };
+    return w;
+  }
+  throw Error("unknown workload '" + name +
+              "' (fma-peak, vgg19-fwd, vgg19-fwdbwd, vgg19-conv1_1 ... vgg19-conv5_1 [-bwd], add, sum, small-ops)");
+}
+
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  ArgParser p("stylegrad bench --workload NAME [--size N] [--threads T] [--repeat R]",
+              "Times one workload: median and min wall time, GFLOP/s (or GB/s), peak memory.\n"
+              "Workloads: fma-peak, vgg19-fwd, vgg19-fwdbwd (to relu5_1, gradient to the input only),\n"
+              "vgg19-conv1_1 ... vgg19-conv5_1 (one conv + ReLU; add -bwd for its input gradient),\n"
+              "add and sum (memory bandwidth, size x size floats), small-ops (10 000 adds of 16 floats).");
+  p.option("workload", "vgg19-fwd", "what to time");
+  p.option("size", "256", "image side (VGG workloads) or matrix side (add, sum)");
+  p.option("threads", "0", "OpenMP threads (0: all cores)");
+  p.option("repeat", "5", "timed runs after one warm-up run");
+  if (!p.parse(argc, argv)) return 0;
+  const int64_t threads = p.get_int("threads"), repeat = p.get_int("repeat"), size = p.get_int("size");
+  SG_CHECK(repeat > 0 && size > 0, "--repeat and --size must be positive");
+  if (threads > 0) omp_set_num_threads(int(threads));
+
+  Workload w = make_workload(p.get("workload"), size);
+  w.run();  // warm-up: first-touch page faults, caches
+  reset_cpu_peak_bytes();
+  const size_t base = cpu_bytes_in_use();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    w.run();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2], best = ms.front();
+  std::printf("workload: %s  size: %lld  threads: %d  repeat: %lld\n", p.get("workload").c_str(), (long long)size,
+              omp_get_max_threads(), (long long)repeat);
+  std::printf("median_ms %.3f  min_ms %.3f", median, best);
+  if (w.flops > 0) std::printf("  gflops %.1f", w.flops / (median * 1e6));
+  if (w.bytes > 0) std::printf("  gbytes_per_s %.1f", w.bytes / (median * 1e6));
+  std::printf("  peak_mb %.1f\n", double(cpu_peak_bytes() - base) / (1 << 20));
+  std::printf("median_ms: %.3f\n", median);
+  return 0;
+}
+
+}  // namespace sg::cli

@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""stylegrad vs PyTorch on the same machine, in the same run.
+
+    make bench          # or: /usr/bin/python3 bench/compare.py [--threads 2] [--repeat 5] [--quick]
+
+For every workload it runs `stylegrad bench` and the same computation in
+PyTorch (when `import torch` works: Debian's python3-torch), and prints one
+table: medians, the ratio stylegrad/PyTorch (< 1 means stylegrad is faster),
+GFLOP/s and the fraction of the machine's measured fp32 FMA peak.
+
+Debian's torch does its matmuls through the system BLAS: install
+libopenblas0-pthread first, otherwise torch falls back to a slow reference
+BLAS and the comparison flatters stylegrad. This script says which BLAS torch got.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BINARY = os.path.join(HERE, "..", "build", "stylegrad")
+
+VGG19_CONVS = [("conv1_1", 3, 64, 1), ("conv1_2", 64, 64, 1), ("conv2_1", 64, 128, 2), ("conv2_2", 128, 128, 2),
+               ("conv3_1", 128, 256, 4), ("conv3_2", 256, 256, 4), ("conv3_3", 256, 256, 4),
+               ("conv3_4", 256, 256, 4), ("conv4_1", 256, 512, 8), ("conv4_2", 512, 512, 8),
+               ("conv4_3", 512, 512, 8), ("conv4_4", 512, 512, 8), ("conv5_1", 512, 512, 16)]
+
+
+def stylegrad_run(workload, size, threads, repeat):
+    out = subprocess.run([BINARY, "bench", "--workload", workload, "--size", str(size), "--threads", str(threads),
+                          "--repeat", str(repeat)], check=True, capture_output=True, text=True).stdout
+    median = float(re.search(r"^median_ms: ([0-9.]+)", out, re.M).group(1))
+    peak = re.search(r"peak_mb ([0-9.]+)", out)
+    return median, float(peak.group(1)) if peak else None
+
+
+def torch_workloads(torch, size):
+    """name -> (callable, flops). The same computations as `stylegrad bench`."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    w = {}
+
+    def vgg19_features():
+        import torchvision  # noqa: F401  (optional; fall back to a hand-built VGG below)
+        return torchvision.models.vgg19().features[:30].eval()
+
+    try:
+        feats = vgg19_features()
+    except Exception:
+        layers, c = [], 3
+        for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
+            if v == "M":
+                layers.append(torch.nn.MaxPool2d(2, 2))
+            else:
+                layers += [torch.nn.Conv2d(c, v, 3, padding=1), torch.nn.ReLU()]
+                c = v
+        feats = torch.nn.Sequential(*layers).eval()
+    for p in feats.parameters():
+        p.requires_grad_(False)
+    vgg_flops = sum(2.0 * cin * cout * 9 * (size // d) ** 2 for _, cin, cout, d in VGG19_CONVS)
+    x = torch.rand(1, 3, size, size)
+
+    def fwd():
+        with torch.no_grad():
+            feats(x)
+
+    def fwdbwd():
+        xi = x.clone().requires_grad_()
+        feats(xi).sum().backward()
+
+    w["vgg19-fwd"] = (fwd, vgg_flops)
+    w["vgg19-fwdbwd"] = (fwdbwd, 2 * vgg_flops)
+    for name, cin, cout, d in VGG19_CONVS:
+        s = size // d
+        xi, wt, b = torch.randn(1, cin, s, s), torch.randn(cout, cin, 3, 3) * 0.05, torch.randn(cout)
+        g = torch.randn(1, cout, s, s)
+        flops = 2.0 * cin * cout * 9 * s * s
+
+        def conv(xi=xi, wt=wt, b=b):
+            with torch.no_grad():
+                F.relu(F.conv2d(xi, wt, b, padding=1))
+
+        def conv_bwd(g=g, wt=wt):
+            with torch.no_grad():
+                F.conv_transpose2d(g, wt, padding=1)
+
+        w["vgg19-" + name] = (conv, flops)
+        w["vgg19-" + name + "-bwd"] = (conv_bwd, flops)
+    return w
+
+
+def torch_time(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def torch_elementwise(torch, name, size, repeat):
+    torch.manual_seed(0)
+    if name == "add":
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        return torch_time(lambda: torch.add(a, b), repeat)
+    if name == "sum":
+        a = torch.randn(size, size)
+        return torch_time(lambda: a.sum(), repeat)
+    if name == "small-ops":
+        a, b = torch.randn(16), torch.randn(16)
+
+        def loop():
+            c = a
+            for _ in range(10000):
+                c = torch.add(c, b)
+        return torch_time(loop, repeat)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="only the whole-network rows and the small workloads")
+    args = ap.parse_args()
+    if not os.path.exists(BINARY):
+        sys.exit("bench: build first (make), %s is missing" % BINARY)
+
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+        blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+        print("PyTorch %s, %d threads, BLAS: %s" % (torch.__version__, args.threads, blas.group(1) if blas else "?"))
+        if not os.path.exists("/usr/lib/x86_64-linux-gnu/libopenblas.so.0"):
+            print("warning: libopenblas0-pthread is not installed: torch's matmuls use a slow generic BLAS")
+    except ImportError:
+        torch = None
+        print("PyTorch not available (apt-get install python3-torch): stylegrad timings only")
+
+    peak_ms, _ = stylegrad_run("fma-peak", 1, args.threads, 3)
+    peak_gflops = 5e6 * 10 * 16 * 2 * args.threads / (peak_ms * 1e6)
+    print("measured fp32 FMA peak: %.0f GFLOP/s on %d threads" % (peak_gflops, args.threads))
+
+    rows = [("vgg19-fwd", 256), ("vgg19-fwdbwd", 256), ("vgg19-fwdbwd", 512)]
+    if not args.quick:
+        rows += [("vgg19-" + n + sfx, 256) for n, *_ in VGG19_CONVS for sfx in ("", "-bwd")]
+    rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
+    tw = {}
+    header = "%-22s %5s %12s %12s %8s %9s %7s %10s" % ("workload", "size", "stylegrad_ms", "pytorch_ms", "ratio",
+                                                     "GFLOP/s", "%peak", "peak_MB")
+    print(header)
+    print("-" * len(header))
+    for name, size in rows:
+        ms, peak_mb = stylegrad_run(name, size, args.threads, args.repeat)
+        flops = None
+        tms = None
+        if torch is not None:
+            if name.startswith("vgg19"):
+                if size not in tw:
+                    tw[size] = torch_workloads(torch, size)
+                fn, flops = tw[size][name]
+                tms = torch_time(fn, args.repeat)
+            else:
+                tms = torch_elementwise(torch, name, size, args.repeat)
+        if flops is None and name.startswith("vgg19"):
+            flops = 0
+        gf = flops / (ms * 1e6) if flops else None
+        print("%-22s %5d %12.2f %12s %8s %9s %7s %10s" % (
+            name, size, ms, "%.2f" % tms if tms else "-", "%.2f" % (ms / tms) if tms else "-",
+            "%.1f" % gf if gf else "-", "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
+            "%.0f" % peak_mb if peak_mb is not None else "-"))
+
+
+if __name__ == "__main__":
+    main()
