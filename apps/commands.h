@@ -12,5 +12,6 @@ struct Command {
 };
 
 int cmd_gradcheck(int argc, char** argv);
+int cmd_conformance(int argc, char** argv);
 
 }  // namespace sg::cli

@@ -11,6 +11,7 @@ using namespace sg::cli;
 
 static const Command kCommands[] = {
     {"gradcheck", "fp64 gradient checks (first and second order) of the engine's ops", cmd_gradcheck},
+    {"conformance", "runs ONNX's backend node tests (libonnx-testdata) with stylegrad's ops", cmd_conformance},
 };
 
 static void usage() {
