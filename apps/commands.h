@@ -14,5 +14,6 @@ struct Command {
 int cmd_gradcheck(int argc, char** argv);
 int cmd_color_transfer(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_conformance(int argc, char** argv);
 
 }  // namespace sg::cli

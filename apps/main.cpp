@@ -13,6 +13,7 @@ static const Command kCommands[] = {
     {"bench", "time a workload (VGG-19, conv layers, bandwidth, dispatch overhead)", cmd_bench},
     {"color-transfer", "classic colour transfer baselines: histogram matching, Reinhard et al. 2001", cmd_color_transfer},
     {"gradcheck", "fp64 gradient checks (first and second order) of the engine's ops", cmd_gradcheck},
+    {"conformance", "runs ONNX's backend node tests (libonnx-testdata) with stylegrad's ops", cmd_conformance},
 };
 
 static void usage() {
