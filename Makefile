@@ -1,6 +1,6 @@
 # Thin wrapper around CMake. `make` builds, `make test` builds and runs every
-# test, `make sanitize` runs them under ASan + UBSan, `make conformance` runs
-# ONNX's backend node tests (Debian's libonnx-testdata) with stylegrad's ops.
+# test (the unit tests, then ONNX's backend node tests from Debian's
+# libonnx-testdata: `make conformance`), `make sanitize` runs the unit tests under ASan + UBSan.
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 PACKAGES := cmake g++ libeigen3-dev libstb-dev doctest-dev
@@ -28,8 +28,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The whole suite: the unit tests (ctest), then ONNX's node tests.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory conformance
 
 sanitize: deps
 	@cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTYLEGRAD_SANITIZE=ON -DSTYLEGRAD_CUDA=OFF >/dev/null
