@@ -1,12 +1,17 @@
 # Thin wrapper around CMake. `make` builds, `make test` builds and runs every
 # test (the unit tests, then ONNX's backend node tests from Debian's
-# libonnx-testdata: `make conformance`), `make sanitize` runs the unit tests under ASan + UBSan.
+# libonnx-testdata: `make conformance`), `make sanitize` runs the unit tests
+# under ASan + UBSan, `make fuzz` fuzzes the checkpoint and ONNX readers.
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 PACKAGES := cmake g++ libeigen3-dev libstb-dev doctest-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FUZZ_PACKAGES := clang libclang-rt-dev libomp-dev
+FUZZ_SECONDS  ?= 60
+ONNX_SEEDS    := /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding
+FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_onnx
 
-.PHONY: all deps build test sanitize demo conformance clean
+.PHONY: all deps build test sanitize demo conformance fuzz clean
 
 all: build
 
@@ -47,5 +52,22 @@ conformance: build
 	$(call install_missing,libonnx-testdata)
 	./$(BUILD)/stylegrad conformance
 
+# libFuzzer + ASan + UBSan, built with clang: each target in fuzz/ runs for
+# FUZZ_SECONDS, seeded with tests/data/checkpoints (and fuzz_onnx also with
+# ONNX's node tests when libonnx-testdata is installed); its corpus grows in
+# build-fuzz/corpus/<target> and a crashing input is saved as build-fuzz/<target>-crash-*.
+fuzz: deps
+	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
+	@cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSTYLEGRAD_FUZZ=ON -DSTYLEGRAD_CUDA=OFF -DSTYLEGRAD_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$target; \
+	  echo "== $$target: $(FUZZ_SECONDS) s"; \
+	  build-fuzz/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/$$target- \
+	    build-fuzz/corpus/$$target tests/data/checkpoints \
+	    $$( [ $$target = fuzz_onnx ] && [ -d $(ONNX_SEEDS) ] && echo $(ONNX_SEEDS) ) || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD) build-sanitize
+	rm -rf $(BUILD) build-sanitize build-fuzz

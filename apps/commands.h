@@ -15,5 +15,9 @@ int cmd_gradcheck(int argc, char** argv);
 int cmd_color_transfer(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_conformance(int argc, char** argv);
+int cmd_convert(int argc, char** argv);
+int cmd_weights_info(int argc, char** argv);
+int cmd_inspect(int argc, char** argv);
+int cmd_style(int argc, char** argv);
 
 }  // namespace sg::cli

@@ -10,10 +10,14 @@
 using namespace sg::cli;
 
 static const Command kCommands[] = {
-    {"bench", "time a workload (VGG-19, conv layers, bandwidth, dispatch overhead)", cmd_bench},
+    {"style", "Gatys neural style transfer (jcjohnson/neural-style's options)", cmd_style},
     {"color-transfer", "classic colour transfer baselines: histogram matching, Reinhard et al. 2001", cmd_color_transfer},
+    {"inspect", "write a VGG's activations (.npy), Gram matrices and channel mosaics for an image", cmd_inspect},
+    {"convert", "convert a PyTorch checkpoint (.pth) or safetensors file to safetensors", cmd_convert},
+    {"weights-info", "list the tensors in a weight file (name, dtype, shape)", cmd_weights_info},
     {"gradcheck", "fp64 gradient checks (first and second order) of the engine's ops", cmd_gradcheck},
     {"conformance", "runs ONNX's backend node tests (libonnx-testdata) with stylegrad's ops", cmd_conformance},
+    {"bench", "time a workload (VGG-19, conv layers, bandwidth, dispatch overhead)", cmd_bench},
 };
 
 static void usage() {

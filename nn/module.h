@@ -11,7 +11,8 @@
 
 namespace sg::nn {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using sg::NamedTensors;
+
 
 class Module {
  public:

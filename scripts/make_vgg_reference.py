@@ -65,7 +65,7 @@ def taps(features, x, wanted):
     for name, layer in zip(tap_names(), features):
         h = layer(h)
         if name in wanted:
-            out[name] = h
+            out[name] = h.clone()  # torchvision's ReLUs are inplace: keep the conv output as it was
     return out
 
 

@@ -28,8 +28,22 @@ void reset_cpu_peak_bytes() { g_peak.store(g_in_use.load()); }
 // Sizes are rounded to classes (multiples of 64 bytes, then steps of 1/8 of a
 // power of two) so that blocks of almost the same size are shared; at most
 // kMaxCachedBytes are kept, beyond that blocks go back to the system.
-namespace {
+// Under AddressSanitizer nothing is cached: a freed block must really be freed
+// for ASan to catch a use after free.
+#if defined(__SANITIZE_ADDRESS__)
+#define STYLEGRAD_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STYLEGRAD_ASAN 1
+#endif
+#endif
+#ifdef STYLEGRAD_ASAN
+constexpr size_t kMaxCachedBytes = 0;
+#else
 constexpr size_t kMaxCachedBytes = size_t(1) << 30;
+#endif
+
+namespace {
 std::mutex g_cache_mutex;
 std::unordered_map<size_t, std::vector<void*>> g_free_blocks;  // size class -> blocks
 size_t g_cached_bytes = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/device.h"
@@ -106,6 +107,9 @@ struct TensorImpl {
   int output_nr = 0;                    // which output of grad_fn this is
   std::weak_ptr<Node> grad_accumulator;  // leaves: cached AccumulateGrad node
 };
+
+// Tensors by name, in order: a state_dict, or the contents of a weight file.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // --- creation (tensor/creation.cpp) ---
 struct TensorOptions {

@@ -23,8 +23,6 @@
 
 namespace sg {
 
-// Tensors by name, in the order the file lists them.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // The free-form "__metadata__" string map.
 using SafetensorsMetadata = std::map<std::string, std::string>;
 
