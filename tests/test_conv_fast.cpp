@@ -19,20 +19,22 @@ using namespace sg::test;
 
 namespace {
 
-// Runs f with the fast path switched off: the reference path.
+// Runs f with the fast path in `mode`; the tests run in `always`, so that the
+// fast path also takes the cases with few channels.
 template <class F>
-Tensor reference(F&& f) {
-  cpu::set_winograd_enabled(false);
-  Tensor r;
-  try {
-    r = f();
-  } catch (...) {
-    cpu::set_winograd_enabled(true);
-    throw;
-  }
-  cpu::set_winograd_enabled(true);
-  return r;
+Tensor with_mode(cpu::WinogradMode mode, F&& f) {
+  struct Restore {
+    cpu::WinogradMode before = cpu::winograd_mode();
+    ~Restore() { cpu::set_winograd_mode(before); }
+  } restore;
+  cpu::set_winograd_mode(mode);
+  return f();
 }
+
+template <class F>
+Tensor reference(F&& f) { return with_mode(cpu::WinogradMode::off, f); }
+template <class F>
+Tensor fast_path(F&& f) { return with_mode(cpu::WinogradMode::always, f); }
 
 Conv2dOptions padded(int64_t pad) {
   Conv2dOptions o;
@@ -76,7 +78,7 @@ TEST_CASE("conv fast path: conv2d agrees with the reference path") {
         Tensor x = randn(c.x, gen, DType::f64), w = randn({c.out_channels, c.x[1], 3, 3}, gen, DType::f64);
         Tensor b = with_bias ? randn({c.out_channels}, gen, DType::f64) : Tensor();
         const Conv2dOptions o = padded(pad);
-        Tensor fast = conv2d(f32(x), f32(w), f32(b), o);
+        Tensor fast = fast_path([&] { return conv2d(f32(x), f32(w), f32(b), o); });
         Tensor exact = conv2d(x, w, b, o);  // float64: always the reference path
         Tensor scale = conv2d(abs(x), abs(w), with_bias ? abs(b) : Tensor(), o);
         const double err = worst_relative_error(fast, exact, scale);
@@ -103,7 +105,7 @@ TEST_CASE("conv fast path: conv_transpose2d (the input gradient) agrees with the
         Tensor b = with_bias ? randn({c.out_channels}, gen, DType::f64) : Tensor();
         const Conv2dOptions o = padded(pad);
         if (c.x[2] + 2 - 2 * pad < 1 || c.x[3] + 2 - 2 * pad < 1) continue;
-        Tensor fast = conv_transpose2d(f32(g), f32(w), f32(b), o);
+        Tensor fast = fast_path([&] { return conv_transpose2d(f32(g), f32(w), f32(b), o); });
         Tensor exact = conv_transpose2d(g, w, b, o);
         Tensor scale = conv_transpose2d(abs(g), abs(w), with_bias ? abs(b) : Tensor(), o);
         const double err = worst_relative_error(fast, exact, scale);
@@ -125,7 +127,7 @@ TEST_CASE("conv fast path: the backward of a float32 conv2d uses it and stays ri
     sum(conv2d(xr, w, Tensor(), padded(1)) * gy).backward();
     return xr.grad();
   };
-  Tensor fast = input_grad();
+  Tensor fast = fast_path(input_grad);
   Tensor ref = reference(input_grad);
   check_close(fast, ref, 1e-4, 1e-3);
 }
@@ -139,7 +141,7 @@ TEST_CASE("conv fast path: VGG-sized layer at about 1e-5 relative") {
   Generator gen(14);
   Tensor x = randn({1, 512, 32, 32}, gen, DType::f64), w = randn({512, 512, 3, 3}, gen, DType::f64) * std::sqrt(2.0 / 4608);
   Tensor exact = conv2d(x, w, Tensor(), padded(1));
-  Tensor fast = conv2d(f32(x), f32(w), Tensor(), padded(1)).to(DType::f64);
+  Tensor fast = fast_path([&] { return conv2d(f32(x), f32(w), Tensor(), padded(1)); }).to(DType::f64);
   Tensor ref32 = reference([&] { return conv2d(f32(x), f32(w), Tensor(), padded(1)); }).to(DType::f64);
   const double max_abs = max(abs(exact)).item(), rms = std::sqrt(mean(exact * exact).item());
   const double fast_max = max(abs(fast - exact)).item() / max_abs, ref_max = max(abs(ref32 - exact)).item() / max_abs;
@@ -151,13 +153,19 @@ TEST_CASE("conv fast path: VGG-sized layer at about 1e-5 relative") {
   CHECK(fast_rms < 1e-5);
 }
 
-TEST_CASE("conv fast path: float64 and unsupported shapes take the reference path") {
-  // Bit-identical with the fast path on or off: it is not used.
+TEST_CASE("conv fast path: float64, unsupported shapes and few channels take the reference path") {
+  // Bit-identical with the fast path forced or off: it is not used.
   Generator gen(15);
+  auto same = [](auto&& f) { return max(abs(fast_path(f) - reference(f))).item() == 0; };
   Tensor x = randn({1, 8, 12, 12}, gen, DType::f64), w = randn({4, 8, 3, 3}, gen, DType::f64);
-  CHECK(max(abs(conv2d(x, w, Tensor(), padded(1)) - reference([&] { return conv2d(x, w, Tensor(), padded(1)); })))
-            .item() == 0);
-  Tensor x32 = f32(x), w5 = randn({4, 8, 5, 5}, gen);  // a 5x5 kernel
-  CHECK(max(abs(conv2d(x32, w5, Tensor(), padded(2)) - reference([&] { return conv2d(x32, w5, Tensor(), padded(2)); })))
+  CHECK(same([&] { return conv2d(x, w, Tensor(), padded(1)); }));
+  Tensor x32 = x.to(DType::f32), w5 = randn({4, 8, 5, 5}, gen);  // a 5x5 kernel
+  CHECK(same([&] { return conv2d(x32, w5, Tensor(), padded(2)); }));
+  Conv2dOptions strided = padded(1);
+  strided.stride_h = 2;
+  CHECK(same([&] { return conv2d(x32, w.to(DType::f32), Tensor(), strided); }));
+  // In the default (automatic) mode, 8 input channels are too few to pay.
+  CHECK(max(abs(conv2d(x32, w.to(DType::f32), Tensor(), padded(1)) -
+                reference([&] { return conv2d(x32, w.to(DType::f32), Tensor(), padded(1)); })))
             .item() == 0);
 }

@@ -270,17 +270,19 @@ void conv2d_weight_grad_impl(const Tensor& image, const Tensor& columns, const T
 // The Winograd fast path (winograd.h) takes float32 3x3 convolutions with
 // stride 1, no dilation and one group; everything else, and every float64
 // convolution, takes the im2col + GEMM path above, which stays the reference.
-bool use_winograd(const Tensor& image, const Tensor& weight, const ConvParams& p) {
-  return winograd_enabled() && image.dtype() == DType::f32 && p.stride_h == 1 && p.stride_w == 1 &&
+bool use_winograd(const Tensor& image, const Tensor& weight, int64_t out_channels, const ConvParams& p) {
+  const WinogradMode mode = winograd_mode();
+  return mode != WinogradMode::off && image.dtype() == DType::f32 && p.stride_h == 1 && p.stride_w == 1 &&
          p.dilation_h == 1 && p.dilation_w == 1 && p.groups == 1 &&
-         winograd_supports(weight.size(2), weight.size(3), p.pad_h, p.pad_w);
+         winograd_supports(weight.size(2), weight.size(3), p.pad_h, p.pad_w) &&
+         (mode == WinogradMode::always || winograd_pays(image.size(1), out_channels));
 }
 
 }  // namespace
 
 void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const Tensor& columns,
             const ConvParams& p) {
-  if (use_winograd(image, weight, p))
+  if (use_winograd(image, weight, columns.size(1), p))
     return winograd_conv2d(image.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
                            columns.data<float>(), image.size(0), image.size(1), image.size(2), image.size(3),
                            columns.size(1), p.pad_h, p.pad_w, /*weight_transposed=*/false);
@@ -294,7 +296,7 @@ void conv_transpose2d(const Tensor& columns, const Tensor& weight, const Tensor&
   // 2 - p (each image pixel gathers the outputs its kernel window touched).
   ConvParams flipped = p;
   flipped.pad_h = weight.size(2) - 1 - p.pad_h, flipped.pad_w = weight.size(3) - 1 - p.pad_w;
-  if (use_winograd(columns, weight, flipped))
+  if (use_winograd(columns, weight, image.size(1), flipped))
     return winograd_conv2d(columns.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
                            image.data<float>(), columns.size(0), columns.size(1), columns.size(2), columns.size(3),
                            image.size(1), flipped.pad_h, flipped.pad_w, /*weight_transposed=*/true);

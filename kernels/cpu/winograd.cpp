@@ -245,16 +245,17 @@ struct Buffer {
   Buffer& operator=(const Buffer&) = delete;
 };
 
-std::atomic<bool>& enabled_flag() {
-  static std::atomic<bool> flag(std::getenv("STYLEGRAD_NO_WINOGRAD") == nullptr ||
-                                std::getenv("STYLEGRAD_NO_WINOGRAD")[0] == '0');
-  return flag;
+std::atomic<WinogradMode>& mode_flag() {
+  static std::atomic<WinogradMode> mode(
+      std::getenv("STYLEGRAD_NO_WINOGRAD") && std::getenv("STYLEGRAD_NO_WINOGRAD")[0] != '0' ? WinogradMode::off
+                                                                                         : WinogradMode::automatic);
+  return mode;
 }
 
 }  // namespace
 
-void set_winograd_enabled(bool on) { enabled_flag() = on; }
-bool winograd_enabled() { return enabled_flag(); }
+void set_winograd_mode(WinogradMode mode) { mode_flag() = mode; }
+WinogradMode winograd_mode() { return mode_flag(); }
 
 void winograd_conv2d(const float* x, const float* weight, const float* bias, float* out, int64_t N, int64_t C,
                      int64_t H, int64_t W, int64_t O, int64_t pad_h, int64_t pad_w, bool weight_transposed) {
