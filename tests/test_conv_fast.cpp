@@ -59,10 +59,11 @@ struct Case {
 };
 
 // Odd sizes (tiles that hang over the edge), one channel, several blocks of
-// tiles (1 x 128 x 70 x 66: 306 tiles), and output channels split across
-// threads (1 x 64 x 37 x 45 with 70 outputs).
-const Case kCases[] = {{{1, 5, 7, 9}, 3},     {{2, 17, 13, 11}, 19}, {{1, 1, 6, 6}, 1},
-                       {{1, 64, 37, 45}, 70}, {{1, 128, 70, 66}, 8}, {{2, 300, 9, 10}, 40}};
+// tiles (1 x 128 x 70 x 66: 306 tiles), output channels split across threads
+// (1 x 64 x 37 x 45 with 70 outputs), and a wide image whose rows of tiles
+// hold whole groups of 16 tiles away from the edges (the gather's fast case).
+const Case kCases[] = {{{1, 5, 7, 9}, 3},     {{2, 17, 13, 11}, 19}, {{1, 1, 6, 6}, 1},   {{1, 64, 37, 45}, 70},
+                       {{1, 128, 70, 66}, 8}, {{2, 300, 9, 10}, 40}, {{1, 16, 20, 150}, 16}};
 
 }  // namespace
 

@@ -63,7 +63,7 @@ constexpr int kLanes = 16;             // tiles transformed together: one zmm of
 // Tiles per task: the task's V is [36][C][tiles], kept near kTaskElements / 36
 // floats per transform position so that one GEMM's right-hand side (C x tiles)
 // stays in L2. At least one group of kLanes.
-constexpr int64_t kTaskElements = int64_t(1) << 14;
+constexpr int64_t kTaskElements = int64_t(1) << 15;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -174,18 +174,28 @@ void transform_input(const float* x, const Geometry& g, int64_t t_begin, int64_t
     const float* plane = x + c * g.H * g.W;
     for (int64_t t0 = 0; t0 < T; t0 += kLanes) {
       // Gather: the patch of tile (th, tw) starts at input pixel (4 th - pad_h, 4 tw - pad_w).
-      for (int l = 0; l < kLanes; ++l) {
-        const int64_t t = t_begin + t0 + l;
-        const int64_t h0 = t / g.tiles_w * kM - g.pad_h, w0 = t % g.tiles_w * kM - g.pad_w;
-        const bool inside = t < g.tiles && h0 >= 0 && w0 >= 0 && h0 + kAlpha <= g.H && w0 + kAlpha <= g.W;
-        for (int i = 0; i < kAlpha; ++i)
-          for (int j = 0; j < kAlpha; ++j) {
-            const int64_t h = h0 + i, w = w0 + j;
-            if (inside)
-              d[i][j][l] = plane[h * g.W + w];
-            else  // the padding, the image edge, or a tile past the last
+      const int64_t t_first = t_begin + t0, t_last = t_first + kLanes - 1;
+      const int64_t h_first = t_first / g.tiles_w * kM - g.pad_h, w_first = t_first % g.tiles_w * kM - g.pad_w;
+      if (t_last < g.tiles && t_first / g.tiles_w == t_last / g.tiles_w && h_first >= 0 && w_first >= 0 &&
+          h_first + kAlpha <= g.H && w_first + kM * (kLanes - 1) + kAlpha <= g.W) {
+        // The common case, away from the edges: kLanes tiles side by side in
+        // one row of tiles, lane l reading 4 l pixels further along each row.
+        for (int i = 0; i < kAlpha; ++i) {
+          const float* row = plane + (h_first + i) * g.W + w_first;
+          for (int j = 0; j < kAlpha; ++j)
+#pragma omp simd
+            for (int l = 0; l < kLanes; ++l) d[i][j][l] = row[kM * l + j];
+        }
+      } else {
+        for (int l = 0; l < kLanes; ++l) {
+          const int64_t t = t_first + l;
+          const int64_t h0 = t / g.tiles_w * kM - g.pad_h, w0 = t % g.tiles_w * kM - g.pad_w;
+          for (int i = 0; i < kAlpha; ++i)
+            for (int j = 0; j < kAlpha; ++j) {  // zero in the padding, past the edge and past the last tile
+              const int64_t h = h0 + i, w = w0 + j;
               d[i][j][l] = (t < g.tiles && h >= 0 && h < g.H && w >= 0 && w < g.W) ? plane[h * g.W + w] : 0.f;
-          }
+            }
+        }
       }
       for (int j = 0; j < kAlpha; ++j) {  // B^T d: each column
         const float* z[kAlpha] = {d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]};
