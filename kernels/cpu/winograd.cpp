@@ -170,6 +170,7 @@ void transform_weights(const float* weight, bool transposed, const Geometry& g, 
 void transform_input(const float* x, const Geometry& g, int64_t t_begin, int64_t T, float* V) {
   alignas(64) float d[kAlpha][kAlpha][kLanes];  // the patches, [row][column][tile]
   alignas(64) float e[kAlpha][kAlpha][kLanes];  // B^T d
+  float strip[kAlpha][kM * kLanes + 2];           // see below
   for (int64_t c = 0; c < g.C; ++c) {
     const float* plane = x + c * g.H * g.W;
     for (int64_t t0 = 0; t0 < T; t0 += kLanes) {
@@ -187,14 +188,36 @@ void transform_input(const float* x, const Geometry& g, int64_t t_begin, int64_t
             for (int l = 0; l < kLanes; ++l) d[i][j][l] = row[kM * l + j];
         }
       } else {
-        for (int l = 0; l < kLanes; ++l) {
-          const int64_t t = t_first + l;
-          const int64_t h0 = t / g.tiles_w * kM - g.pad_h, w0 = t % g.tiles_w * kM - g.pad_w;
-          for (int i = 0; i < kAlpha; ++i)
-            for (int j = 0; j < kAlpha; ++j) {  // zero in the padding, past the edge and past the last tile
-              const int64_t h = h0 + i, w = w0 + j;
-              d[i][j][l] = (t < g.tiles && h >= 0 && h < g.H && w >= 0 && w < g.W) ? plane[h * g.W + w] : 0.f;
+        // Near an edge, or a group that spans two rows of tiles: each run of
+        // lanes within one row of tiles is read through `strip`, a copy of its
+        // six input rows with zeros in the padding, so that the reads above
+        // need no bounds checks here either.
+        for (int la = 0; la < kLanes;) {
+          const int64_t t = t_first + la;
+          if (t >= g.tiles) {  // past the last tile: zeros
+            for (int i = 0; i < kAlpha; ++i)
+              for (int j = 0; j < kAlpha; ++j) std::fill(d[i][j] + la, d[i][j] + kLanes, 0.f);
+            break;
+          }
+          const int64_t th = t / g.tiles_w, tw = t % g.tiles_w;
+          const int lb = int(std::min<int64_t>({kLanes, la + g.tiles_w - tw, la + g.tiles - t}));  // run [la, lb)
+          const int64_t h0 = th * kM - g.pad_h, w0 = tw * kM - g.pad_w, width = kM * (lb - la) + 2;
+          const int64_t w_lo = std::clamp<int64_t>(-w0, 0, width), w_hi = std::clamp<int64_t>(g.W - w0, w_lo, width);
+          for (int i = 0; i < kAlpha; ++i) {
+            float* s = strip[i];
+            const int64_t h = h0 + i;
+            if (h < 0 || h >= g.H) {
+              std::fill(s, s + width, 0.f);
+              continue;
             }
+            std::fill(s, s + w_lo, 0.f);
+            std::copy(plane + h * g.W + w0 + w_lo, plane + h * g.W + w0 + w_hi, s + w_lo);
+            std::fill(s + w_hi, s + width, 0.f);
+          }
+          for (int i = 0; i < kAlpha; ++i)
+            for (int j = 0; j < kAlpha; ++j)
+              for (int l = la; l < lb; ++l) d[i][j][l] = strip[i][kM * (l - la) + j];
+          la = lb;
         }
       }
       for (int j = 0; j < kAlpha; ++j) {  // B^T d: each column
