@@ -242,6 +242,7 @@ void transform_output(const float* M, const float* bias, const Geometry& g, int6
                       int64_t t_begin, int64_t T, float* y) {
   alignas(64) float e[kM][kAlpha][kLanes];  // A^T m
   alignas(64) float r[kM][kM][kLanes];      // A^T m A
+  float strip[kM][kM * kLanes];             // see below
   for (int64_t o = 0; o < Ob; ++o) {
     const float b = bias ? bias[o_begin + o] : 0.f;
     float* plane = y + (o_begin + o) * g.OH * g.OW;
@@ -257,13 +258,21 @@ void transform_output(const float* M, const float* bias, const Geometry& g, int6
         float* out[kM] = {r[i][0], r[i][1], r[i][2], r[i][3]};
         output_line(z, out);
       }
-      for (int l = 0; l < kLanes; ++l) {  // scatter the tiles
-        const int64_t t = t_begin + t0 + l;
+      // Scatter the tiles: each run of lanes within one row of tiles goes
+      // through `strip`, its four output rows side by side, so that the
+      // writes to y are contiguous copies clipped at the image's edge.
+      for (int la = 0; la < kLanes;) {
+        const int64_t t = t_begin + t0 + la;
         if (t >= g.tiles) break;
-        const int64_t h0 = t / g.tiles_w * kM, w0 = t % g.tiles_w * kM;
-        const int64_t rows = std::min<int64_t>(kM, g.OH - h0), cols = std::min<int64_t>(kM, g.OW - w0);
-        for (int64_t i = 0; i < rows; ++i)
-          for (int64_t j = 0; j < cols; ++j) plane[(h0 + i) * g.OW + w0 + j] = r[i][j][l] + b;
+        const int64_t th = t / g.tiles_w, tw = t % g.tiles_w;
+        const int lb = int(std::min<int64_t>({kLanes, la + g.tiles_w - tw, la + g.tiles - t}));  // run [la, lb)
+        const int64_t h0 = th * kM, w0 = tw * kM;
+        const int64_t rows = std::min<int64_t>(kM, g.OH - h0), cols = std::min<int64_t>(kM * (lb - la), g.OW - w0);
+        for (int i = 0; i < kM; ++i)
+          for (int j = 0; j < kM; ++j)
+            for (int l = la; l < lb; ++l) strip[i][kM * (l - la) + j] = r[i][j][l] + b;
+        for (int64_t i = 0; i < rows; ++i) std::copy(strip[i], strip[i] + cols, plane + (h0 + i) * g.OW + w0);
+        la = lb;
       }
     }
   }
