@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/winograd.h"
 
 namespace sg::cpu {
 
@@ -266,15 +267,39 @@ void conv2d_weight_grad_impl(const Tensor& image, const Tensor& columns, const T
     for (size_t k = 0; k < partial[i].size(); ++k) out[k] += partial[i][k];
 }
 
+// The Winograd fast path (winograd.h) takes float32 3x3 convolutions with
+// stride 1, no dilation and one group; everything else, and every float64
+// convolution, takes the im2col + GEMM path above, which stays the reference.
+bool use_winograd(const Tensor& image, const Tensor& weight, int64_t out_channels, const ConvParams& p) {
+  const WinogradMode mode = winograd_mode();
+  return mode != WinogradMode::off && image.dtype() == DType::f32 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.groups == 1 &&
+         winograd_supports(weight.size(2), weight.size(3), p.pad_h, p.pad_w) &&
+         (mode == WinogradMode::always || winograd_pays(image.size(1), out_channels));
+}
+
 }  // namespace
 
 void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const Tensor& columns,
             const ConvParams& p) {
+  if (use_winograd(image, weight, columns.size(1), p))
+    return winograd_conv2d(image.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
+                           columns.data<float>(), image.size(0), image.size(1), image.size(2), image.size(3),
+                           columns.size(1), p.pad_h, p.pad_w, /*weight_transposed=*/false);
   dispatch_float(image.dtype(), "conv2d", [&](auto z) { conv2d_impl<decltype(z)>(image, weight, bias, columns, p); });
 }
 
 void conv_transpose2d(const Tensor& columns, const Tensor& weight, const Tensor& bias, const Tensor& image,
                       const ConvParams& p) {
+  // With stride 1 the transpose of a 3x3 convolution with padding p is a
+  // convolution of `columns` with the flipped, transposed kernel and padding
+  // 2 - p (each image pixel gathers the outputs its kernel window touched).
+  ConvParams flipped = p;
+  flipped.pad_h = weight.size(2) - 1 - p.pad_h, flipped.pad_w = weight.size(3) - 1 - p.pad_w;
+  if (use_winograd(columns, weight, image.size(1), flipped))
+    return winograd_conv2d(columns.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
+                           image.data<float>(), columns.size(0), columns.size(1), columns.size(2), columns.size(3),
+                           image.size(1), flipped.pad_h, flipped.pad_w, /*weight_transposed=*/true);
   dispatch_float(columns.dtype(), "conv_transpose2d",
                  [&](auto z) { conv_transpose2d_impl<decltype(z)>(columns, weight, bias, image, p); });
 }
