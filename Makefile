@@ -11,7 +11,7 @@ FUZZ_SECONDS  ?= 60
 ONNX_SEEDS    := /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding
 FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_onnx
 
-.PHONY: all deps build test sanitize demo conformance fuzz clean
+.PHONY: all deps build test sanitize demo conformance fuzz bench clean
 
 all: build
 
@@ -47,6 +47,11 @@ sanitize: deps
 demo: build
 	scripts/demo.sh
 
+# stylegrad vs PyTorch (Debian's python3-torch, with OpenBLAS) on this machine, same run.
+bench: build
+	$(call install_missing,python3-torch libopenblas0-pthread)
+	/usr/bin/python3 bench/compare.py
+
 # ONNX's node tests, in /usr/share/libonnx-testdata/data/node. Fails if any test fails.
 conformance: build
 	$(call install_missing,libonnx-testdata)
@@ -54,6 +59,11 @@ conformance: build
 
 # libFuzzer + ASan + UBSan, built with clang: each target in fuzz/ runs for
 # FUZZ_SECONDS, seeded with tests/data/checkpoints (and fuzz_onnx also with
+# stylegrad vs PyTorch (Debian's python3-torch, with OpenBLAS) on this machine, same run.
+bench: build
+	$(call install_missing,python3-torch libopenblas0-pthread)
+	/usr/bin/python3 bench/compare.py
+
 # ONNX's node tests when libonnx-testdata is installed); its corpus grows in
 # build-fuzz/corpus/<target> and a crashing input is saved as build-fuzz/<target>-crash-*.
 fuzz: deps

@@ -68,10 +68,7 @@ int cmd_inspect(int argc, char** argv) {
     vgg.load_features(load_weights(p.get("weights")));
   }
   Tensor img = load_image(p.get("image"));
-  if (const int64_t s = p.get_int("image-size"); s > 0) {
-    const double f = double(s) / double(std::max(img.size(1), img.size(2)));
-    img = resize_image(img, std::max<int64_t>(1, std::lround(img.size(1) * f)), std::max<int64_t>(1, std::lround(img.size(2) * f)));
-  }
+  if (const int64_t s = p.get_int("image-size"); s > 0) img = resize_to_longer_side(img, s);
   const std::string dir = p.get("out-dir");
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error("cannot create directory '" + dir + "'");
   NoGradGuard ng;

@@ -57,15 +57,6 @@ class MultiScaleFeatures : public style::FeatureNet {
   models::MultiScaleNet net_;
 };
 
-// Scales an image so that its longer side is `max_side` (neural-style's -image_size).
-Tensor fit_to(const Tensor& chw, int64_t max_side) {
-  const int64_t h = chw.size(1), w = chw.size(2);
-  const double s = double(max_side) / double(std::max(h, w));
-  const int64_t nh = std::max<int64_t>(1, int64_t(std::lround(double(h) * s)));
-  const int64_t nw = std::max<int64_t>(1, int64_t(std::lround(double(w) * s)));
-  return (nh == h && nw == w) ? chw : resize_image(chw, nh, nw);
-}
-
 std::string with_suffix(const std::string& path, const std::string& suffix, const std::string& ext = "") {
   const size_t dot = path.find_last_of('.');
   const size_t slash = path.find_last_of('/');
@@ -230,18 +221,18 @@ int cmd_style(int argc, char** argv) {
   Tensor image;  // [1,3,H,W], the variable being optimised
   Generator gen(seed);
   for (size_t si = 0; si < scales.size(); ++si) {
-    const Tensor content = fit_to(content_full, scales[si]).unsqueeze(0);
+    const Tensor content = resize_to_longer_side(content_full, scales[si]).unsqueeze(0);
     const int64_t H = content.size(2), W = content.size(3);
     std::vector<Tensor> styles;
     for (const auto& s : styles_full)
-      styles.push_back(fit_to(s, std::max<int64_t>(16, int64_t(std::lround(double(scales[si]) * style_scale)))).unsqueeze(0));
+      styles.push_back(resize_to_longer_side(s, std::max<int64_t>(16, int64_t(std::lround(double(scales[si]) * style_scale)))).unsqueeze(0));
     if (si == 0) std::fprintf(stderr, "content %lldx%lld, %zu style image(s)\n", (long long)W, (long long)H, styles.size());
 
     const style::StyleProblem problem =
         style::make_problem(*net, content, styles, blend, content_layers, style_layers, lw);
     Tensor start;
     if (!image.defined()) {
-      if (init_full.defined()) start = fit_to(init_full, scales[si]).unsqueeze(0);
+      if (init_full.defined()) start = resize_to_longer_side(init_full, scales[si]).unsqueeze(0);
       else if (init == "image") start = content;
       else start = randn(content.shape(), gen) * 0.001 + 0.5;  // neural-style: mean colour + tiny noise
       if (start.size(2) != H || start.size(3) != W) start = upsample_bilinear2d(start, H, W, false);
@@ -279,11 +270,12 @@ int cmd_style(int argc, char** argv) {
     if (optimizer == "lbfgs") {
       nn::LBFGS::Options o;
       o.max_iter = int(iters);
-      o.max_eval = int(iters) + 1;  // the first evaluation is at the initial image
+      o.max_eval = int(iters) + 1;  // one evaluation at the start and one per iteration
       o.tolerance_grad = -1;        // like neural-style: run all iterations
       o.tolerance_change = -1;
       nn::LBFGS opt({image}, o);
       opt.step(closure);
+      closure();  // the losses at the final image (L-BFGS does not evaluate after its last step)
     } else {
       nn::Adam::Options o;
       o.lr = p.get_double("learning-rate");

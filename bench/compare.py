@@ -133,10 +133,12 @@ def main():
     try:
         import torch
         torch.set_num_threads(args.threads)
-        blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
-        print("PyTorch %s, %d threads, BLAS: %s" % (torch.__version__, args.threads, blas.group(1) if blas else "?"))
-        if not os.path.exists("/usr/lib/x86_64-linux-gnu/libopenblas.so.0"):
-            print("warning: libopenblas0-pthread is not installed: torch's matmuls use a slow generic BLAS")
+        torch.mm(torch.randn(64, 64), torch.randn(64, 64))  # loads the BLAS
+        with open("/proc/self/maps") as maps:  # which BLAS library torch really runs with
+            libs = sorted({line.split("/")[-1].strip() for line in maps if "blas" in line.lower()})
+        print("PyTorch %s, %d threads, BLAS in use: %s" % (torch.__version__, args.threads, ", ".join(libs) or "?"))
+        if not any("openblas" in lib for lib in libs):
+            print("warning: torch is not using OpenBLAS (apt-get install libopenblas0-pthread): its matmuls are slow")
     except ImportError:
         torch = None
         print("PyTorch not available (apt-get install python3-torch): stylegrad timings only")
@@ -151,7 +153,7 @@ def main():
     rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
     tw = {}
     header = "%-22s %5s %12s %12s %8s %9s %7s %10s" % ("workload", "size", "stylegrad_ms", "pytorch_ms", "ratio",
-                                                     "GFLOP/s", "%peak", "peak_MB")
+                                                     "GFLOP/s*", "%peak*", "peak_MB")
     print(header)
     print("-" * len(header))
     for name, size in rows:
@@ -173,6 +175,8 @@ def main():
             name, size, ms, "%.2f" % tms if tms else "-", "%.2f" % (ms / tms) if tms else "-",
             "%.1f" % gf if gf else "-", "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
             "%.0f" % peak_mb if peak_mb is not None else "-"))
+    print("* GFLOP/s counts a direct convolution's 2*C_in*C_out*9*H*W per conv; Winograd does fewer\n"
+          "  multiplies, so it can exceed 100% of the FMA peak. peak_MB: stylegrad's tensors during the run.")
 
 
 if __name__ == "__main__":

@@ -202,4 +202,13 @@ Tensor resize_image(const Tensor& chw, int64_t h, int64_t w) {
   return dst.to(chw.dtype());
 }
 
+Tensor resize_to_longer_side(const Tensor& chw, int64_t max_side) {
+  SG_CHECK(chw.dim() == 3 && max_side > 0, "resize: expected [C,H,W] and a positive size, got ", chw.shape().str());
+  const int64_t h = chw.size(1), w = chw.size(2);
+  const double s = double(max_side) / double(std::max(h, w));
+  const int64_t nh = std::max<int64_t>(1, int64_t(std::lround(double(h) * s)));
+  const int64_t nw = std::max<int64_t>(1, int64_t(std::lround(double(w) * s)));
+  return (nh == h && nw == w) ? chw : resize_image(chw, nh, nw);
+}
+
 }  // namespace sg

@@ -31,4 +31,8 @@ void save_image(const Tensor& chw, const std::string& path, int jpeg_quality = 9
 // align_corners = false). Not differentiable: a preprocessing step.
 Tensor resize_image(const Tensor& chw, int64_t h, int64_t w);
 
+// Resizes so that the longer side is `max_side` pixels, keeping the aspect
+// ratio (neural-style's -image_size); returns the image as is if it already fits exactly.
+Tensor resize_to_longer_side(const Tensor& chw, int64_t max_side);
+
 }  // namespace sg
