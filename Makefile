@@ -50,7 +50,7 @@ demo: build
 # stylegrad vs PyTorch (Debian's python3-torch, with OpenBLAS) on this machine, same run.
 bench: build
 	$(call install_missing,python3-torch libopenblas0-pthread)
-	/usr/bin/python3 bench/compare.py
+	/usr/bin/python3 bench/compare.py --gatys
 
 # ONNX's node tests, in /usr/share/libonnx-testdata/data/node. Fails if any test fails.
 conformance: build
@@ -59,11 +59,6 @@ conformance: build
 
 # libFuzzer + ASan + UBSan, built with clang: each target in fuzz/ runs for
 # FUZZ_SECONDS, seeded with tests/data/checkpoints (and fuzz_onnx also with
-# stylegrad vs PyTorch (Debian's python3-torch, with OpenBLAS) on this machine, same run.
-bench: build
-	$(call install_missing,python3-torch libopenblas0-pthread)
-	/usr/bin/python3 bench/compare.py
-
 # ONNX's node tests when libonnx-testdata is installed); its corpus grows in
 # build-fuzz/corpus/<target> and a crashing input is saved as build-fuzz/<target>-crash-*.
 fuzz: deps

@@ -121,11 +121,86 @@ def torch_elementwise(torch, name, size, repeat):
     return None
 
 
+def gatys_rows(torch, threads, iterations=100, size=256):
+    """Gatys at size², `iterations` L-BFGS iterations, VGG-19 with random weights (the
+    timing does not depend on the weights), same layers and losses in both."""
+    import tempfile
+    content = os.path.join(HERE, "..", "demo", "images", "chelsea.png")
+    style = os.path.join(HERE, "..", "demo", "images", "ihc.jpg")
+    out = os.path.join(tempfile.mkdtemp(), "gatys.png")
+    t0 = time.perf_counter()
+    subprocess.run([BINARY, "style", "--content", content, "--style", style, "--output", out, "--model", "vgg19",
+                    "--weights", "random", "--image-size", str(size), "--num-iterations", str(iterations),
+                    "--save-iter", "0", "--print-iter", "0"], check=True, capture_output=True,
+                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    sg_ms = (time.perf_counter() - t0) * 1e3
+    if torch is None:
+        return sg_ms, None
+    import torch.nn.functional as F
+    from PIL import Image
+    import numpy as np
+
+    def load(path):
+        im = Image.open(path).convert("RGB")
+        s = size / max(im.size)
+        im = im.resize((round(im.size[0] * s), round(im.size[1] * s)), Image.BILINEAR)
+        return torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+
+    t0 = time.perf_counter()
+    c, st = load(content), load(style)
+    layers, c_ = [], 3
+    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
+        if v == "M":
+            layers.append(torch.nn.MaxPool2d(2, 2))
+        else:
+            layers += [torch.nn.Conv2d(c_, v, 3, padding=1), torch.nn.ReLU()]
+            c_ = v
+    net = torch.nn.Sequential(*layers).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    names = {1: "relu1_1", 6: "relu2_1", 11: "relu3_1", 20: "relu4_1", 22: "relu4_2", 29: "relu5_1"}
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+    def feats(x):
+        out, h = {}, (x - mean) / std
+        for i, layer in enumerate(net):
+            h = layer(h)
+            if i in names:
+                out[names[i]] = h
+        return out
+
+    def gram(f):
+        n, ch, hh, ww = f.shape
+        v = f.reshape(n, ch, hh * ww)
+        return v @ v.transpose(1, 2) / (ch * hh * ww)
+
+    style_layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    with torch.no_grad():
+        fc = feats(c)["relu4_2"]
+        gs = {k: gram(v) for k, v in feats(st).items() if k in style_layers}
+    x = (torch.randn_like(c) * 0.001 + 0.5).requires_grad_()
+    opt = torch.optim.LBFGS([x], max_iter=iterations, max_eval=iterations + 1, tolerance_grad=-1,
+                            tolerance_change=-1)
+
+    def closure():
+        opt.zero_grad()
+        f = feats(x)
+        loss = 5 * F.mse_loss(f["relu4_2"], fc) + 3e5 * sum(F.mse_loss(gram(f[k]), gs[k]) for k in style_layers)
+        loss = loss + 2e-2 * (((x[:, :, 1:] - x[:, :, :-1]) ** 2).sum() + ((x[..., 1:] - x[..., :-1]) ** 2).sum())
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return sg_ms, (time.perf_counter() - t0) * 1e3
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="only the whole-network rows and the small workloads")
+    ap.add_argument("--gatys", action="store_true", help="also Gatys at 256², 100 L-BFGS iterations (about 2 minutes)")
     args = ap.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("bench: build first (make), %s is missing" % BINARY)
@@ -175,6 +250,10 @@ def main():
             name, size, ms, "%.2f" % tms if tms else "-", "%.2f" % (ms / tms) if tms else "-",
             "%.1f" % gf if gf else "-", "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
             "%.0f" % peak_mb if peak_mb is not None else "-"))
+    if args.gatys:
+        sg_ms, t_ms = gatys_rows(torch, args.threads)
+        print("%-22s %5d %12.0f %12s %8s" % ("gatys-lbfgs100", 256, sg_ms, "%.0f" % t_ms if t_ms else "-",
+                                              "%.2f" % (sg_ms / t_ms) if t_ms else "-"))
     print("* GFLOP/s counts a direct convolution's 2*C_in*C_out*9*H*W per conv; Winograd does fewer\n"
           "  multiplies, so it can exceed 100% of the FMA peak. peak_MB: stylegrad's tensors during the run.")
 
