@@ -1,5 +1,8 @@
 // stylegrad style: Gatys neural style transfer with jcjohnson/neural-style's
 // options and conventions (see style/gatys.h for the losses).
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -203,6 +206,18 @@ int cmd_style(int argc, char** argv) {
   else
     scales.push_back(p.get_int("image-size"));
   for (int64_t s : scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
+  {
+    // Refuse sizes whose activations cannot fit, before any work. Measured:
+    // VGG-19 forward + backward holds about 385 floats per input pixel at its
+    // peak (bench vgg19-fwdbwd); the multiscale network about 4 x 64 per kernel
+    // size. Both with a safety factor of 2.5.
+    const int64_t s = *std::max_element(scales.begin(), scales.end());
+    const double floats_per_pixel = 2.5 * (is_vgg ? 385.0 : 4 * 64.0 * double(all_layers.size()));
+    const double need = double(s) * double(s) * floats_per_pixel * 4;
+    const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
+    SG_CHECK(need < 0.8 * have, "image size ", s, " needs about ", int64_t(need / (1 << 30)), " GiB of memory, this machine has ",
+             int64_t(have / (1 << 30)), " GiB: use a smaller --image-size");
+  }
 
   // ---- images ----
   const Tensor content_full = load_image(p.get("content"));

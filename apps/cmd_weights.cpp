@@ -31,12 +31,13 @@ int cmd_convert(int argc, char** argv) {
 int cmd_weights_info(int argc, char** argv) {
   ArgParser p("stylegrad weights-info FILE",
               "Lists the tensors in a weight file (PyTorch .pth zip or legacy, or safetensors):\n"
-              "name, dtype, shape, and the total number of parameters.");
+              "name, dtype as loaded (floating point as float32), shape, and the total element count.");
   if (!p.parse(argc, argv)) return 0;
   SG_CHECK(p.positionals().size() == 1, "expected one FILE (see --help)");
   const std::string path = p.positionals()[0];
   const WeightFormat fmt = detect_weight_format(path);
-  // Read as stored where possible: f64 keeps float64 tensors exact for display.
+  // Floating-point tensors are shown as loaded (float32); integer and bool
+  // tensors keep their type.
   NamedTensors tensors = load_weights(path, DType::f32);
   std::printf("%s: %s, %zu tensors\n", path.c_str(), weight_format_name(fmt), tensors.size());
   int64_t total = 0;
