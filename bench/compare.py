@@ -144,7 +144,7 @@ def gatys_rows(torch, threads, iterations=100, size=256):
         im = Image.open(path).convert("RGB")
         s = size / max(im.size)
         im = im.resize((round(im.size[0] * s), round(im.size[1] * s)), Image.BILINEAR)
-        return torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+        return torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None].contiguous()
 
     t0 = time.perf_counter()
     c, st = load(content), load(style)
