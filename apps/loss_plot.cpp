@@ -1,7 +1,5 @@
 #include "apps/loss_plot.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -52,24 +50,6 @@ std::string loss_plot_svg(const std::vector<Series>& series, const std::string& 
   }
   os << "</svg>\n";
   return os.str();
-}
-
-void write_file_atomic(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    SG_CHECK(f.good(), "cannot write '", path, "': cannot create a file in its directory");
-    f << contents;
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "': write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "': rename failed");
-  }
 }
 
 }  // namespace sg::cli

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "tensor/atomic_file.h"  // write_file_atomic, used with the plot
+
 namespace sg::cli {
 
 struct Series {
@@ -12,9 +14,5 @@ struct Series {
 };
 
 std::string loss_plot_svg(const std::vector<Series>& series, const std::string& title);
-
-// Writes `contents` to `path` through a temporary file in the same directory and
-// a rename, so that a reader never sees a half-written file.
-void write_file_atomic(const std::string& path, const std::string& contents);
 
 }  // namespace sg::cli

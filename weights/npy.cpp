@@ -1,13 +1,12 @@
 #include "weights/npy.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -38,26 +37,12 @@ void write_npy(const std::string& path, const Tensor& t_in) {
   // and a final newline to a multiple of 64 bytes.
   const size_t total = 10 + header.size() + 1;
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    SG_CHECK(f.good(), "cannot write '", path, "': cannot create a file in its directory");
-    const uint16_t hlen = uint16_t(header.size());
-    f.write(kMagic, 6);
-    f.put(1).put(0);
-    f.put(char(hlen & 0xff)).put(char(hlen >> 8));
-    f << header;
-    f.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.numel() * dtype_size(t.dtype())));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "': write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "': rename failed");
-  }
+  const uint16_t hlen = uint16_t(header.size());
+  std::string bytes(kMagic, 6);
+  bytes += {'\x01', '\x00', char(hlen & 0xff), char(hlen >> 8)};
+  bytes += header;
+  bytes.append(static_cast<const char*>(t.raw_data()), size_t(t.numel()) * dtype_size(t.dtype()));
+  write_file_atomic(path, bytes);
 }
 
 Tensor read_npy(const std::string& path) {
