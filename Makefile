@@ -9,7 +9,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_PACKAGES := clang libclang-rt-dev libomp-dev
 FUZZ_SECONDS  ?= 60
 ONNX_SEEDS    := /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding
-FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_onnx
+FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_safetensors fuzz_onnx
 
 .PHONY: all deps build test sanitize demo conformance fuzz bench clean
 
@@ -58,9 +58,10 @@ conformance: build
 	./$(BUILD)/stylegrad conformance
 
 # libFuzzer + ASan + UBSan, built with clang: each target in fuzz/ runs for
-# FUZZ_SECONDS, seeded with tests/data/checkpoints (and fuzz_onnx also with
-# ONNX's node tests when libonnx-testdata is installed); its corpus grows in
-# build-fuzz/corpus/<target> and a crashing input is saved as build-fuzz/<target>-crash-*.
+# FUZZ_SECONDS, seeded with tests/data/checkpoints (fuzz_safetensors with
+# tests/reference, fuzz_onnx also with ONNX's node tests when libonnx-testdata
+# is installed); its corpus grows in build-fuzz/corpus/<target> and a crashing
+# input is saved as build-fuzz/<target>-crash-*.
 fuzz: deps
 	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
 	@cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -70,7 +71,8 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus/$$target; \
 	  echo "== $$target: $(FUZZ_SECONDS) s"; \
 	  build-fuzz/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/$$target- \
-	    build-fuzz/corpus/$$target tests/data/checkpoints \
+	    build-fuzz/corpus/$$target \
+	    $$( [ $$target = fuzz_safetensors ] && echo tests/reference || echo tests/data/checkpoints ) \
 	    $$( [ $$target = fuzz_onnx ] && [ -d $(ONNX_SEEDS) ] && echo $(ONNX_SEEDS) ) || exit 1; \
 	done
 

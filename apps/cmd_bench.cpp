@@ -1,29 +1,26 @@
 // stylegrad bench: times the workloads that matter (VGG-19 forward and
 // backward for Gatys, single conv layers, memory-bound ops, dispatch overhead).
 // bench/compare.py runs the same workloads in PyTorch and prints the ratios.
-#include <omp.h>
-#ifdef __AVX512F__
 #include <immintrin.h>
-// GCC 12 warns that _mm512_set1_ps reads an uninitialised value inside its
-// own header (a known false positive); it is not in this file's code.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <string>
 
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "autograd/grad_mode.h"
+#include "autograd/profiler.h"
 #include "models/vgg.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
-#include "tensor/storage.h"
+#include "tensor/cpu_allocator.h"
 
 namespace sg::cli {
 
@@ -56,46 +53,76 @@ double vgg19_flops(int64_t s) {
   return f;
 }
 
-// The machine's fp32 FMA peak: 10 independent chains of 16-float fused
-// multiply-adds per thread. With AVX-512 (a -march=native build on such a
-// machine) these are zmm FMAs; otherwise GCC vector code for the build's ISA.
+// The machine's fp32 FMA peak: per thread, 12 independent chains of fused
+// multiply-adds on the widest vectors the build targets (AVX-512: 16 floats,
+// AVX2 + FMA: 8). Twelve chains cover the FMA latency (4-5 cycles) times the
+// two FMA units of current x86 cores. The chains are twelve named variables
+// rather than an array: GCC keeps those in registers, an array it may spill.
+#if defined(__AVX512F__)
+using FmaVec = __m512;
+inline FmaVec fma_splat(float v) { return _mm512_set1_ps(v); }
+inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm512_fmadd_ps(acc, a, b); }
+inline float fma_lane0(FmaVec v) { return _mm512_cvtss_f32(v); }
+#elif defined(__FMA__)
+using FmaVec = __m256;
+inline FmaVec fma_splat(float v) { return _mm256_set1_ps(v); }
+inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm256_fmadd_ps(acc, a, b); }
+inline float fma_lane0(FmaVec v) { return _mm256_cvtss_f32(v); }
+#else  // a portable build: scalar, far below the vector peak
+using FmaVec = float;
+inline FmaVec fma_splat(float v) { return v; }
+inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return acc * a + b; }
+inline float fma_lane0(FmaVec v) { return v; }
+#endif
+constexpr int kFmaLanes = int(sizeof(FmaVec) / sizeof(float));
+
 Workload fma_peak() {
-  const int64_t iters = 5'000'000;
+  const int64_t iters = 20'000'000;
   Workload w;
-  const int threads = omp_get_max_threads();
-  w.flops = double(iters) * 10 * 16 * 2 * threads;  // 10 chains x 16 lanes x (mul+add)
+  w.flops = double(iters) * 12 * kFmaLanes * 2 * omp_get_max_threads();  // chains x lanes x (mul + add)
   w.run = [iters] {
 #pragma omp parallel
     {
-#ifdef __AVX512F__
-      __m512 acc[10];
-      for (int i = 0; i < 10; ++i) acc[i] = _mm512_set1_ps(float(i));
-      const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+#define SG_FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define SG_FMA_INIT(i) FmaVec acc##i = fma_splat(float(i));
+// The empty asm says acc may have changed, so the compiler can neither fold
+// the chain nor drop it: every FMA really executes.
+#define SG_FMA_STEP(i)             \
+  acc##i = fma_step(acc##i, a, b); \
+  asm volatile("" : "+x"(acc##i));
+#define SG_FMA_SUM(i) +fma_lane0(acc##i)
+      SG_FMA_CHAINS(SG_FMA_INIT)
+      const FmaVec a = fma_splat(0.999999f), b = fma_splat(1e-7f);
       for (int64_t it = 0; it < iters; ++it) {
-        for (int i = 0; i < 10; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-        // Tell the compiler the accumulators may have changed, so that it
-        // cannot hoist or drop work: every FMA above really executes.
-        for (int i = 0; i < 10; ++i) asm volatile("" : "+v"(acc[i]));
+        SG_FMA_CHAINS(SG_FMA_STEP)
       }
-      float sink = 0;
-      for (int i = 0; i < 10; ++i) sink += _mm512_reduce_add_ps(acc[i]);
-#else
-      typedef float v16 __attribute__((vector_size(64)));
-      v16 acc[10];
-      for (int i = 0; i < 10; ++i) acc[i] = v16{} + float(i);
-      const v16 a = v16{} + 0.999999f, b = v16{} + 1e-7f;
-      for (int64_t it = 0; it < iters; ++it) {
-        for (int i = 0; i < 10; ++i) acc[i] = acc[i] * a + b;
-        asm volatile("" : : "r"(acc) : "memory");
-      }
-      float sink = 0;
-      for (int i = 0; i < 10; ++i) sink += acc[i][0];
-#endif
-      volatile float keep = sink;
+      volatile float keep = 0.0f SG_FMA_CHAINS(SG_FMA_SUM);
       (void)keep;
+#undef SG_FMA_CHAINS
+#undef SG_FMA_INIT
+#undef SG_FMA_STEP
+#undef SG_FMA_SUM
     }
   };
   return w;
+}
+
+// A line "Key:   123 kB" of /proc/self/status, in KiB (-1 if absent): VmRSS is
+// the resident memory now, VmHWM its peak.
+long long proc_status_kb(const std::string& key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.compare(0, key.size() + 1, key + ":") == 0) return std::stoll(line.substr(key.size() + 1));
+  return -1;
+}
+
+// Lowers VmHWM to the current resident size (Linux: "5" into /proc/self/clear_refs).
+bool reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return bool(clear);
 }
 
 Workload make_workload(const std::string& name, int64_t size) {
@@ -178,6 +205,7 @@ Workload make_workload(const std::string& name, int64_t size) {
 int cmd_bench(int argc, char** argv) {
   ArgParser p("stylegrad bench --workload NAME [--size N] [--threads T] [--repeat R]",
               "Times one workload: median and min wall time, GFLOP/s (or GB/s), peak memory.\n"
+              "STYLEGRAD_PROFILE=1 also prints the time per op over the timed runs.\n"
               "Workloads: fma-peak, vgg19-fwd, vgg19-fwdbwd (to relu5_1, gradient to the input only),\n"
               "vgg19-conv1_1 ... vgg19-conv5_1 (one conv + ReLU; add -bwd for its input gradient),\n"
               "add and sum (memory bandwidth, size x size floats), small-ops (10 000 adds of 16 floats).");
@@ -191,7 +219,14 @@ int cmd_bench(int argc, char** argv) {
   if (threads > 0) omp_set_num_threads(int(threads));
 
   Workload w = make_workload(p.get("workload"), size);
+  // Two peaks: the tensors' bytes (the allocator's count) and the growth of the
+  // process's resident memory from here on, which bench/compare.py measures the
+  // same way for PyTorch. The latter includes the warm-up run and what the
+  // allocator keeps for reuse.
+  const bool rss_ok = reset_peak_rss();
+  const long long rss_before_kb = proc_status_kb("VmRSS");
   w.run();  // warm-up: first-touch page faults, caches
+  profiler::reset();  // STYLEGRAD_PROFILE=1: report the timed runs only
   reset_cpu_peak_bytes();
   const size_t base = cpu_bytes_in_use();
   std::vector<double> ms;
@@ -207,7 +242,11 @@ int cmd_bench(int argc, char** argv) {
   std::printf("median_ms %.3f  min_ms %.3f", median, best);
   if (w.flops > 0) std::printf("  gflops %.1f", w.flops / (median * 1e6));
   if (w.bytes > 0) std::printf("  gbytes_per_s %.1f", w.bytes / (median * 1e6));
-  std::printf("  peak_mb %.1f\n", double(cpu_peak_bytes() - base) / (1 << 20));
+  std::printf("  peak_mb %.1f", double(cpu_peak_bytes() - base) / (1 << 20));
+  const long long hwm_kb = proc_status_kb("VmHWM");
+  if (rss_ok && rss_before_kb >= 0 && hwm_kb >= 0)
+    std::printf("  rss_growth_mb %.1f", double(hwm_kb - rss_before_kb) / 1024);
+  std::printf("\n");
   std::printf("median_ms: %.3f\n", median);
   return 0;
 }

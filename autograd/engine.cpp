@@ -12,6 +12,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/profiler.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 
@@ -141,7 +142,10 @@ TensorList run_engine(const TensorList& outputs, const TensorList& grad_outputs,
           grads[i] = zeros(m.shape, o);
         }
       }
-      if (any) input_grads = n->apply(grads);
+      if (any) {
+        profiler::Scope scope(n->name().c_str(), " backward");
+        input_grads = n->apply(grads);
+      }
       if (!retain_graph) n->release();
     }
 

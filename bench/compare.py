@@ -30,66 +30,112 @@ VGG19_CONVS = [("conv1_1", 3, 64, 1), ("conv1_2", 64, 64, 1), ("conv2_1", 64, 12
 
 
 def stylegrad_run(workload, size, threads, repeat):
+    """`stylegrad bench`'s figures: median_ms, gflops, peak_mb (tensors), rss_growth_mb."""
     out = subprocess.run([BINARY, "bench", "--workload", workload, "--size", str(size), "--threads", str(threads),
                           "--repeat", str(repeat)], check=True, capture_output=True, text=True).stdout
-    median = float(re.search(r"^median_ms: ([0-9.]+)", out, re.M).group(1))
-    peak = re.search(r"peak_mb ([0-9.]+)", out)
-    return median, float(peak.group(1)) if peak else None
+    figures = {"median_ms": float(re.search(r"^median_ms: ([0-9.]+)", out, re.M).group(1))}
+    for key in ("gflops", "peak_mb", "rss_growth_mb"):
+        m = re.search(key + r" ([0-9.]+)", out)
+        figures[key] = float(m.group(1)) if m else None
+    return figures
 
 
-def torch_workloads(torch, size):
-    """name -> (callable, flops). The same computations as `stylegrad bench`."""
+def torch_vgg19_features(torch):
+    """torchvision's vgg19().features[:30] (conv1_1 ... relu5_1, in-place ReLUs as
+    torchvision has them), built by hand so that torchvision is not needed. Its
+    weights are random: the timings do not depend on them."""
+    layers, c = [], 3
+    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
+        if v == "M":
+            layers.append(torch.nn.MaxPool2d(2, 2))
+        else:
+            layers += [torch.nn.Conv2d(c, v, 3, padding=1), torch.nn.ReLU(inplace=True)]
+            c = v
+    net = torch.nn.Sequential(*layers).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def torch_workload(torch, name, size):
+    """(callable, flops) for one workload: the same computation as `stylegrad bench`."""
     import torch.nn.functional as F
     torch.manual_seed(0)
-    w = {}
+    if name in ("vgg19-fwd", "vgg19-fwdbwd"):
+        feats = torch_vgg19_features(torch)
+        flops = sum(2.0 * cin * cout * 9 * (size // d) ** 2 for _, cin, cout, d in VGG19_CONVS)
+        x = torch.rand(1, 3, size, size)
 
-    def vgg19_features():
-        import torchvision  # noqa: F401  (optional; fall back to a hand-built VGG below)
-        return torchvision.models.vgg19().features[:30].eval()
+        def fwd():
+            with torch.no_grad():
+                feats(x)
 
-    try:
-        feats = vgg19_features()
-    except Exception:
-        layers, c = [], 3
-        for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
-            if v == "M":
-                layers.append(torch.nn.MaxPool2d(2, 2))
-            else:
-                layers += [torch.nn.Conv2d(c, v, 3, padding=1), torch.nn.ReLU()]
-                c = v
-        feats = torch.nn.Sequential(*layers).eval()
-    for p in feats.parameters():
-        p.requires_grad_(False)
-    vgg_flops = sum(2.0 * cin * cout * 9 * (size // d) ** 2 for _, cin, cout, d in VGG19_CONVS)
-    x = torch.rand(1, 3, size, size)
+        def fwdbwd():
+            xi = x.clone().requires_grad_()
+            feats(xi).sum().backward()
 
-    def fwd():
-        with torch.no_grad():
-            feats(x)
-
-    def fwdbwd():
-        xi = x.clone().requires_grad_()
-        feats(xi).sum().backward()
-
-    w["vgg19-fwd"] = (fwd, vgg_flops)
-    w["vgg19-fwdbwd"] = (fwdbwd, 2 * vgg_flops)
-    for name, cin, cout, d in VGG19_CONVS:
+        return (fwd, flops) if name == "vgg19-fwd" else (fwdbwd, 2 * flops)
+    for conv, cin, cout, d in VGG19_CONVS:
+        if name not in ("vgg19-" + conv, "vgg19-" + conv + "-bwd"):
+            continue
         s = size // d
         xi, wt, b = torch.randn(1, cin, s, s), torch.randn(cout, cin, 3, 3) * 0.05, torch.randn(cout)
         g = torch.randn(1, cout, s, s)
         flops = 2.0 * cin * cout * 9 * s * s
 
-        def conv(xi=xi, wt=wt, b=b):
+        def conv_fwd():
             with torch.no_grad():
                 F.relu(F.conv2d(xi, wt, b, padding=1))
 
-        def conv_bwd(g=g, wt=wt):
+        def conv_bwd():  # the gradient with respect to the input, as in Gatys
             with torch.no_grad():
                 F.conv_transpose2d(g, wt, padding=1)
 
-        w["vgg19-" + name] = (conv, flops)
-        w["vgg19-" + name + "-bwd"] = (conv_bwd, flops)
-    return w
+        return (conv_bwd if name.endswith("-bwd") else conv_fwd), flops
+    if name == "add":
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        return (lambda: torch.add(a, b)), None
+    if name == "sum":
+        a = torch.randn(size, size)
+        return (lambda: a.sum()), None
+    if name == "small-ops":
+        a, b = torch.randn(16), torch.randn(16)
+
+        def loop():
+            c = a
+            for _ in range(10000):
+                c = torch.add(c, b)
+        return loop, None
+    raise ValueError("unknown workload " + name)
+
+
+def proc_status_kb(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def torch_rss_growth_mb(name, size, threads, repeat):
+    """Like `stylegrad bench`'s rss_growth_mb: in a fresh process, the growth of
+    resident memory from after set-up to the peak over warm-up + timed runs."""
+    code = ("import sys; sys.path.insert(0, %r); import compare; compare.print_torch_rss(%r, %d, %d, %d)"
+            % (HERE, name, size, threads, repeat))
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    m = re.search(r"rss_growth_mb ([0-9.]+)", out)
+    return float(m.group(1)) if m else None
+
+
+def print_torch_rss(name, size, threads, repeat):
+    import torch
+    torch.set_num_threads(threads)
+    fn, _ = torch_workload(torch, name, size)
+    with open("/proc/self/clear_refs", "w") as f:  # VmHWM := VmRSS
+        f.write("5")
+    before = proc_status_kb("VmRSS")
+    torch_time(fn, repeat)
+    print("rss_growth_mb %.1f" % ((proc_status_kb("VmHWM") - before) / 1024))
 
 
 def torch_time(fn, repeat):
@@ -100,25 +146,6 @@ def torch_time(fn, repeat):
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
-
-
-def torch_elementwise(torch, name, size, repeat):
-    torch.manual_seed(0)
-    if name == "add":
-        a, b = torch.randn(size, size), torch.randn(size, size)
-        return torch_time(lambda: torch.add(a, b), repeat)
-    if name == "sum":
-        a = torch.randn(size, size)
-        return torch_time(lambda: a.sum(), repeat)
-    if name == "small-ops":
-        a, b = torch.randn(16), torch.randn(16)
-
-        def loop():
-            c = a
-            for _ in range(10000):
-                c = torch.add(c, b)
-        return torch_time(loop, repeat)
-    return None
 
 
 def gatys_rows(torch, threads, iterations=100, size=256):
@@ -148,16 +175,7 @@ def gatys_rows(torch, threads, iterations=100, size=256):
 
     t0 = time.perf_counter()
     c, st = load(content), load(style)
-    layers, c_ = [], 3
-    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]:
-        if v == "M":
-            layers.append(torch.nn.MaxPool2d(2, 2))
-        else:
-            layers += [torch.nn.Conv2d(c_, v, 3, padding=1), torch.nn.ReLU()]
-            c_ = v
-    net = torch.nn.Sequential(*layers).eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
+    net = torch_vgg19_features(torch)
     names = {1: "relu1_1", 6: "relu2_1", 11: "relu3_1", 20: "relu4_1", 22: "relu4_2", 29: "relu5_1"}
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
@@ -201,6 +219,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="only the whole-network rows and the small workloads")
     ap.add_argument("--gatys", action="store_true", help="also Gatys at 256², 100 L-BFGS iterations (about 2 minutes)")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown rows (for the README)")
     args = ap.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("bench: build first (make), %s is missing" % BINARY)
@@ -218,44 +237,50 @@ def main():
         torch = None
         print("PyTorch not available (apt-get install python3-torch): stylegrad timings only")
 
-    peak_ms, _ = stylegrad_run("fma-peak", 1, args.threads, 3)
-    peak_gflops = 5e6 * 10 * 16 * 2 * args.threads / (peak_ms * 1e6)
+    peak_gflops = stylegrad_run("fma-peak", 1, args.threads, 3)["gflops"]
     print("measured fp32 FMA peak: %.0f GFLOP/s on %d threads" % (peak_gflops, args.threads))
 
     rows = [("vgg19-fwd", 256), ("vgg19-fwdbwd", 256), ("vgg19-fwdbwd", 512)]
     if not args.quick:
         rows += [("vgg19-" + n + sfx, 256) for n, *_ in VGG19_CONVS for sfx in ("", "-bwd")]
     rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
-    tw = {}
-    header = "%-22s %5s %12s %12s %8s %9s %7s %10s" % ("workload", "size", "stylegrad_ms", "pytorch_ms", "ratio",
-                                                     "GFLOP/s*", "%peak*", "peak_MB")
-    print(header)
-    print("-" * len(header))
+    columns = ["workload", "size", "stylegrad ms", "PyTorch ms", "ratio", "GFLOP/s*", "% peak*",
+               "stylegrad MB", "PyTorch MB"]
+    table = []
     for name, size in rows:
-        ms, peak_mb = stylegrad_run(name, size, args.threads, args.repeat)
-        flops = None
-        tms = None
+        sg = stylegrad_run(name, size, args.threads, args.repeat)
+        t_ms = t_mb = None
         if torch is not None:
-            if name.startswith("vgg19"):
-                if size not in tw:
-                    tw[size] = torch_workloads(torch, size)
-                fn, flops = tw[size][name]
-                tms = torch_time(fn, args.repeat)
-            else:
-                tms = torch_elementwise(torch, name, size, args.repeat)
-        if flops is None and name.startswith("vgg19"):
-            flops = 0
-        gf = flops / (ms * 1e6) if flops else None
-        print("%-22s %5d %12.2f %12s %8s %9s %7s %10s" % (
-            name, size, ms, "%.2f" % tms if tms else "-", "%.2f" % (ms / tms) if tms else "-",
-            "%.1f" % gf if gf else "-", "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
-            "%.0f" % peak_mb if peak_mb is not None else "-"))
+            fn, _ = torch_workload(torch, name, size)
+            t_ms = torch_time(fn, args.repeat)
+            del fn
+            if name in ("vgg19-fwd", "vgg19-fwdbwd"):  # whole networks: compare memory too
+                t_mb = torch_rss_growth_mb(name, size, args.threads, args.repeat)
+        gf = sg["gflops"]
+        whole = name in ("vgg19-fwd", "vgg19-fwdbwd")
+        table.append([name, str(size), "%.2f" % sg["median_ms"], "%.2f" % t_ms if t_ms else "-",
+                      "%.2f" % (sg["median_ms"] / t_ms) if t_ms else "-", "%.0f" % gf if gf else "-",
+                      "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
+                      "%.0f" % sg["rss_growth_mb"] if whole and sg["rss_growth_mb"] is not None else "-",
+                      "%.0f" % t_mb if t_mb is not None else "-"])
+        print_row(table[-1], args.markdown, flush=True)
     if args.gatys:
         sg_ms, t_ms = gatys_rows(torch, args.threads)
-        print("%-22s %5d %12.0f %12s %8s" % ("gatys-lbfgs100", 256, sg_ms, "%.0f" % t_ms if t_ms else "-",
-                                              "%.2f" % (sg_ms / t_ms) if t_ms else "-"))
+        print_row(["gatys-lbfgs100", "256", "%.0f" % sg_ms, "%.0f" % t_ms if t_ms else "-",
+                   "%.2f" % (sg_ms / t_ms) if t_ms else "-", "", "", "", ""], args.markdown)
+    print("\ncolumns: " + " | ".join(columns))
     print("* GFLOP/s counts a direct convolution's 2*C_in*C_out*9*H*W per conv; Winograd does fewer\n"
-          "  multiplies, so it can exceed 100% of the FMA peak. peak_MB: stylegrad's tensors during the run.")
+          "  multiplies, so it can exceed 100% of the FMA peak.\n"
+          "  MB: growth of the process's resident memory over warm-up + timed runs, each side\n"
+          "  measured the same way in a process of its own (whole-network rows).")
+
+
+def print_row(cells, markdown, flush=False):
+    if markdown:
+        print("| " + " | ".join(cells) + " |", flush=flush)
+    else:
+        widths = [22, 5, 13, 11, 6, 9, 7, 13, 11]
+        print(" ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))), flush=flush)
 
 
 if __name__ == "__main__":

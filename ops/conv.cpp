@@ -107,26 +107,37 @@ Conv2dOptions undoing_shape_of(const Conv2dOptions& o, const Shape& x, const Sha
 
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
 
+// What a backward keeps alive is memory held until it runs. dx needs only W
+// and dW only x, so each is kept only if the other's gradient is wanted: for
+// Gatys (weights frozen) no layer's input is kept by its convolution.
+Tensor keep_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
+  SG_PROFILE("conv2d");
   check_tensors("conv2d", x, weight, bias);
   check_options("conv2d", o);
   const Shape out_shape = conv2d_output_shape("conv2d", x.shape(), weight.shape(), o);
   check_bias("conv2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
   cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y, params_of(o));
-  if (any_requires_grad({x, weight, bias}))
-    record("conv2d", {x, weight, bias}, {y}, [x, weight, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? conv_transpose2d(g[0], weight, Tensor(), undoing_shape_of(o, x.shape(), weight.shape()))
-                                : Tensor(),
-              ctx.needs_grad(1) ? conv2d_weight_grad(x, g[0], weight.shape(), o) : Tensor(),
-              ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
-    });
+  if (any_requires_grad({x, weight, bias})) {
+    const Shape x_shape = x.shape(), w_shape = weight.shape();
+    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
+    record("conv2d", {x, weight, bias}, {y},
+           [x_kept, w_kept, x_shape, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv_transpose2d(g[0], w_kept, Tensor(), undoing_shape_of(o, x_shape, w_shape))
+                                       : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(x_kept, g[0], w_shape, o) : Tensor(),
+                     ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
+           });
+  }
   return y;
 }
 
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
+  SG_PROFILE("conv_transpose2d");
   check_tensors("conv_transpose2d", x, weight, bias);
   check_options("conv_transpose2d", o);
   const Shape out_shape = conv_transpose2d_output_shape(x.shape(), weight.shape(), o);
@@ -134,18 +145,22 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   Tensor y = empty(out_shape, options_like(x));
   cpu::conv_transpose2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
                         params_of(o));
-  if (any_requires_grad({x, weight, bias}))
+  if (any_requires_grad({x, weight, bias})) {
+    const Shape w_shape = weight.shape();
+    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
     record("conv_transpose2d", {x, weight, bias}, {y},
-           [x, weight, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_grad(0) ? conv2d(g[0], weight, Tensor(), o) : Tensor(),
-                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], x, weight.shape(), o) : Tensor(),
+           [x_kept, w_kept, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv2d(g[0], w_kept, Tensor(), o) : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], x_kept, w_shape, o) : Tensor(),
                      ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
            });
+  }
   return y;
 }
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& weight_shape,
                           const Conv2dOptions& o) {
+  SG_PROFILE("conv2d_weight_grad");
   const char* op = "conv2d_weight_grad";
   require_defined(op, x, "input");
   require_defined(op, grad_y, "grad_y");
@@ -160,13 +175,15 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
            y_shape.str(), " of input ", x.shape().str(), " and weight ", weight_shape.str());
   Tensor gw = empty(weight_shape, options_like(x));
   cpu::conv2d_weight_grad(x.detach().contiguous(), grad_y.detach().contiguous(), gw, params_of(o));
-  if (any_requires_grad({x, grad_y}))
-    record(op, {x, grad_y}, {gw}, [x, grad_y, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0)
-                  ? conv_transpose2d(grad_y, g[0], Tensor(), undoing_shape_of(o, x.shape(), g[0].shape()))
-                  : Tensor(),
-              ctx.needs_grad(1) ? conv2d(x, g[0], Tensor(), o) : Tensor()};
+  if (any_requires_grad({x, grad_y})) {
+    const Shape x_shape = x.shape();
+    const Tensor gy_kept = keep_if(x.requires_grad(), grad_y), x_kept = keep_if(grad_y.requires_grad(), x);
+    record(op, {x, grad_y}, {gw}, [x_kept, gy_kept, x_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {ctx.needs_grad(0) ? conv_transpose2d(gy_kept, g[0], Tensor(), undoing_shape_of(o, x_shape, g[0].shape()))
+                                : Tensor(),
+              ctx.needs_grad(1) ? conv2d(x_kept, g[0], Tensor(), o) : Tensor()};
     });
+  }
   return gw;
 }
 

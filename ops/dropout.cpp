@@ -11,6 +11,7 @@
 namespace sg {
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  SG_PROFILE("dropout");
   require_defined("dropout", x, "input");
   require_float("dropout", x);
   require_cpu("dropout", x);

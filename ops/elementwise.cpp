@@ -15,6 +15,7 @@ namespace {
 
 // Runs a unary kernel into a new tensor, recording nothing.
 Tensor unary_forward(const char* name, Unary op, const Tensor& x, double a = 0, double b = 0) {
+  SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
   require_cpu(name, x);
@@ -25,6 +26,7 @@ Tensor unary_forward(const char* name, Unary op, const Tensor& x, double a = 0, 
 
 // Broadcast a and b to a common shape (as expand()ed views) and run the kernel.
 Tensor binary_forward(const char* name, Binary op, const Tensor& a, const Tensor& b) {
+  SG_PROFILE(name);
   require_defined(name, a, "first input");
   require_defined(name, b, "second input");
   require_same(name, a, b);

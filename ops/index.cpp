@@ -8,6 +8,7 @@
 namespace sg {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  SG_PROFILE("where");
   require_defined("where", cond, "condition");
   SG_CHECK(cond.dtype() == DType::b8, "where: condition must be bool, got ", dtype_name(cond.dtype()));
   require_same("where", a, b);
@@ -26,6 +27,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  SG_PROFILE("masked_fill");
   require_defined("masked_fill", x, "input");
   SG_CHECK(broadcast_shapes(mask.shape(), x.shape(), "masked_fill") == x.shape(), "masked_fill: mask ",
            mask.shape().str(), " does not broadcast to input ", x.shape().str());
@@ -42,6 +44,7 @@ static void check_index_shape(const char* op, const Tensor& x_like, int d, const
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  SG_PROFILE("gather");
   require_defined("gather", x, "input");
   require_float("gather", x);
   require_cpu("gather", x);
@@ -59,6 +62,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 }
 
 Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src) {
+  SG_PROFILE("scatter_add");
   require_defined("scatter_add", src, "source");
   require_float("scatter_add", src);
   require_cpu("scatter_add", src);
@@ -76,6 +80,7 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
 }
 
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
+  SG_PROFILE("cat");
   SG_CHECK(!xs.empty(), "cat: expected at least one tensor");
   const Tensor& first = xs[0];
   require_defined("cat", first, "tensor 0");
@@ -115,6 +120,7 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
+  SG_PROFILE("stack");
   SG_CHECK(!xs.empty(), "stack: expected at least one tensor");
   const int d = wrap_dim(dim, xs[0].dim() + 1, "stack");
   std::vector<Tensor> us;

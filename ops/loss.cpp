@@ -34,17 +34,20 @@ void check_loss_inputs(const char* op, const Tensor& x, const Tensor& target) {
 }  // namespace
 
 Tensor l1_loss(const Tensor& x, const Tensor& target) {
+  SG_PROFILE("l1_loss");
   check_loss_inputs("l1_loss", x, target);
   return mean(abs(x - target));
 }
 
 Tensor mse_loss(const Tensor& x, const Tensor& target) {
+  SG_PROFILE("mse_loss");
   check_loss_inputs("mse_loss", x, target);
   const Tensor diff = x - target;
   return mean(diff * diff);
 }
 
 Tensor bce_with_logits(const Tensor& logits, const Tensor& target) {
+  SG_PROFILE("bce_with_logits");
   check_loss_inputs("bce_with_logits", logits, target);
   return mean(softplus(logits) - logits * target);
 }

@@ -7,6 +7,7 @@
 namespace sg {
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  SG_PROFILE("matmul");
   require_defined("matmul", a_in, "first input");
   require_defined("matmul", b_in, "second input");
   require_same("matmul", a_in, b_in);

@@ -54,6 +54,7 @@ Tensor scale_and_shift(Tensor y, const Tensor& weight, const Tensor& bias) {
 }  // namespace
 
 Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  SG_PROFILE("instance_norm");
   const char* op = "instance_norm";
   require_defined(op, x, "input");
   require_float(op, x);
@@ -75,6 +76,7 @@ Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, double momentum, double eps) {
+  SG_PROFILE("batch_norm");
   const char* op = "batch_norm";
   require_defined(op, x, "input");
   require_float(op, x);

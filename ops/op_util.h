@@ -1,6 +1,7 @@
 // Small helpers shared by the op files (not part of the public API).
 #pragma once
 #include "autograd/node.h"
+#include "autograd/profiler.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 

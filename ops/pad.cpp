@@ -60,6 +60,7 @@ Tensor pad2d_backward(const Tensor& g, const Shape& x_shape, const Padding& p) {
 
 Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t bottom, PadMode mode,
              double value) {
+  SG_PROFILE("pad2d");
   const char* op = "pad2d";
   require_defined(op, x, "input");
   SG_CHECK(x.dim() >= 2, op, ": expected an input with at least 2 dims [..., H, W], got shape ", x.shape().str());

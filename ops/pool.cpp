@@ -82,18 +82,28 @@ Tensor avg_pool2d_backward(const Tensor& g, const Shape& x_shape, const Pool2dOp
   return gx;
 }
 
-}  // namespace
-
-std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dOptions& o) {
-  const char* op = "max_pool2d";
+// Checks x and o and returns the output shape.
+Shape max_pool2d_shape(const char* op, const Tensor& x, const Pool2dOptions& o) {
   check_input(op, x);
   const Shape out_shape = pooled_shape(op, x, o);
   check_windows_reach_input(op, x, x.size(2), out_shape[2], rows_of(o));
   check_windows_reach_input(op, x, x.size(3), out_shape[3], cols_of(o));
-  Tensor y = empty(out_shape, options_like(x));
+  return out_shape;
+}
+
+Tensor index_tensor(const Shape& shape, const Tensor& like) {
   TensorOptions index_options(DType::i64);
-  index_options.device = x.device();
-  Tensor indices = empty(out_shape, index_options);
+  index_options.device = like.device();
+  return empty(shape, index_options);
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dOptions& o) {
+  SG_PROFILE("max_pool2d_with_indices");
+  const char* op = "max_pool2d";
+  const Shape out_shape = max_pool2d_shape(op, x, o);
+  Tensor y = empty(out_shape, options_like(x)), indices = index_tensor(out_shape, x);
   cpu::max_pool2d(x.detach().contiguous(), y, indices, rows_of(o), cols_of(o));
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
@@ -104,9 +114,29 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dO
   return {y, indices};
 }
 
-Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) { return max_pool2d_with_indices(x, o).first; }
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  SG_PROFILE("max_pool2d");
+  const char* op = "max_pool2d";
+  const Shape out_shape = max_pool2d_shape(op, x, o);
+  Tensor y = empty(out_shape, options_like(x));
+  const Tensor xc = x.detach().contiguous();
+  cpu::max_pool2d(xc, y, Tensor(), rows_of(o), cols_of(o));
+  if (any_requires_grad({x})) {
+    // The backward sends each gradient to its window's argmax. Instead of
+    // int64 indices (half the size of x) it keeps x and finds them again:
+    // x is usually alive anyway (the ReLU before a pool saved it), and the
+    // search is one pass over x. torch keeps both.
+    record(op, {x}, {y}, [xc, out_shape, o](BackwardContext&, const TensorList& g) -> TensorList {
+      Tensor indices = index_tensor(out_shape, xc);
+      cpu::max_pool2d(xc, Tensor(), indices, rows_of(o), cols_of(o));
+      return {max_pool2d_backward(g[0], indices, xc.shape())};
+    });
+  }
+  return y;
+}
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
+  SG_PROFILE("avg_pool2d");
   const char* op = "avg_pool2d";
   check_input(op, x);
   SG_CHECK(o.dilation_h == 1 && o.dilation_w == 1, op, ": dilation is not supported, got (", o.dilation_h, ", ",

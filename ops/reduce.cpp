@@ -44,6 +44,7 @@ int64_t reduced_count(const Tensor& x, const std::vector<bool>& m) {
 
 Tensor scaled_sum(const char* name, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
                   bool average) {
+  SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
   require_cpu(name, x);
@@ -86,6 +87,7 @@ Tensor var(const Tensor& x, std::vector<int64_t> dims, int64_t correction, bool 
 }
 
 std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  SG_PROFILE("max");
   require_defined("max", x, "input");
   require_float("max", x);
   require_cpu("max", x);
@@ -114,6 +116,7 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
 Tensor max(const Tensor& x) { return max(x.reshape({-1}), 0).first; }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
+  SG_PROFILE("sum_to");
   if (x.shape() == shape) return x;
   const int lead = x.dim() - shape.size();
   SG_CHECK(lead >= 0, "sum_to: cannot sum ", x.shape().str(), " to the larger shape ", shape.str());

@@ -17,6 +17,7 @@ namespace sg {
 namespace {
 
 Tensor softmax_forward(const char* name, const Tensor& x, int dim, cpu::SoftmaxKind kind) {
+  SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
   require_cpu(name, x);
@@ -64,6 +65,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 // i.e. torch's nll_loss(log_softmax(logits, 1), target) with the default mean.
 // Unlike torch there is no ignore_index: every target must be a valid class.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
+  SG_PROFILE("cross_entropy");
   require_defined("cross_entropy", logits, "logits");
   require_defined("cross_entropy", target, "target");
   require_float("cross_entropy", logits);

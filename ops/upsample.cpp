@@ -51,6 +51,7 @@ Tensor upsample_bilinear2d_backward(const Tensor& g, const Shape& x_shape, bool 
 }  // namespace
 
 Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w) {
+  SG_PROFILE("upsample_nearest2d");
   check_resize("upsample_nearest2d", x, out_h, out_w);
   Tensor y = empty(resized(x, out_h, out_w), options_like(x));
   cpu::upsample_nearest2d(x.detach().contiguous(), y);
@@ -64,6 +65,7 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w) {
 }
 
 Tensor upsample_bilinear2d(const Tensor& x, int64_t out_h, int64_t out_w, bool align_corners) {
+  SG_PROFILE("upsample_bilinear2d");
   check_resize("upsample_bilinear2d", x, out_h, out_w);
   Tensor y = empty(resized(x, out_h, out_w), options_like(x));
   cpu::upsample_bilinear2d(x.detach().contiguous(), y, align_corners);

@@ -165,6 +165,7 @@ Tensor contiguous(const Tensor& x) {
 }
 
 Tensor clone(const Tensor& x) {
+  SG_PROFILE("clone");
   require_defined("clone", x, "input");
   Tensor y = materialize(x, x.dtype());
   if (any_requires_grad({x}))
@@ -173,6 +174,7 @@ Tensor clone(const Tensor& x) {
 }
 
 Tensor to_dtype(const Tensor& x, DType t) {
+  SG_PROFILE("to_dtype");
   require_defined("to", x, "input");
   if (x.dtype() == t) return x;
   Tensor y = materialize(x, t);

@@ -1,30 +1,67 @@
 #include "tensor/atomic_file.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 
 #include "tensor/error.h"
 
 namespace sg {
 
+namespace fs = std::filesystem;
+
+AtomicFile::AtomicFile(const std::string& path, std::string error_prefix)
+    : path_(path), error_prefix_(std::move(error_prefix)) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail("directory '" + dir.string() + "' does not exist");
+  // A hidden, unique name: the process id tells processes apart, the counter threads and files.
+  static std::atomic<unsigned> counter{0};
+  tmp_ = (dir / ("." + fs::path(path).filename().string() + ".tmp" + std::to_string(::getpid()) + "_" +
+                 std::to_string(counter++)))
+             .string();
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);  // never reuse an existing file
+  if (fd_ < 0) fail(std::string("cannot create a file in '") + dir.string() + "': " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::fail(const std::string& why) const { throw Error(error_prefix_ + ": " + why); }
+
+void AtomicFile::write(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {  // write() may write less than asked
+    const ssize_t written = ::write(fd_, p, n);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) fail(std::strerror(written < 0 ? errno : EIO));
+    p += written;
+    n -= size_t(written);
+  }
+}
+
+void AtomicFile::commit() {
+  // fsync before rename: after a crash the target is the old file or the new one, never a stub.
+  if (::fsync(fd_) != 0) fail(std::strerror(errno));
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) fail(std::strerror(errno));
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(std::strerror(errno));
+  committed_ = true;
+}
+
 void write_file_atomic(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    SG_CHECK(f.good(), "cannot write '", path, "': cannot create a file in its directory");
-    f.write(contents.data(), std::streamsize(contents.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write '" + path + "': write failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write '" + path + "': rename failed");
-  }
+  AtomicFile f(path, "cannot write '" + path + "'");
+  f.write(contents.data(), contents.size());
+  f.commit();
 }
 
 }  // namespace sg

@@ -1,9 +1,36 @@
 // Writing a file so that a reader never sees it half-written and a failure
-// never destroys what was there: write a temporary file in the same
-// directory, then rename it over the target (atomic on POSIX file systems).
+// never destroys what was there: the bytes go to a new temporary file in the
+// same directory (the same file system, so rename() is atomic), are flushed
+// to disk, and only then renamed over the target. Every writer of user-visible
+// files (images, weights, .npy, CSV, SVG) goes through here.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace sg {
+
+class AtomicFile {
+ public:
+  // Creates the temporary file. Every error is an sg::Error of one line,
+  // "<error_prefix>: <why>", e.g. "cannot write image 'out.png': disk full".
+  AtomicFile(const std::string& path, std::string error_prefix);
+  // Removes the temporary file unless commit() renamed it into place.
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t n);
+  // fsync, close, rename over the target.
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const;
+  std::string path_, tmp_, error_prefix_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// The whole file at once; errors read "cannot write '<path>': <why>".
 void write_file_atomic(const std::string& path, const std::string& contents);
+
 }  // namespace sg

@@ -6,10 +6,8 @@
 #include <stb_image.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
-#include <unistd.h>  // fsync, getpid
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -19,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -107,26 +106,10 @@ Pixels8 quantize(const Tensor& chw, const std::string& path) {
   return p;
 }
 
-// stb hands the encoded bytes to this callback; it cannot throw through C, so
-// it records the first failed write instead.
-struct FileSink {
-  FILE* file;
-  bool ok = true;
-};
-
-void write_to_sink(void* context, void* data, int size) {
-  auto* sink = static_cast<FileSink*>(context);
-  if (sink->ok && std::fwrite(data, 1, size_t(size), sink->file) != size_t(size)) sink->ok = false;
+// stb hands the encoded bytes to this callback, a chunk at a time.
+void append_to_string(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data), size_t(size));
 }
-
-// A file that is deleted when it goes out of scope, unless released.
-struct TempFile {
-  std::string path;
-  bool keep = false;
-  ~TempFile() {
-    if (!keep) std::remove(path.c_str());
-  }
-};
 
 }  // namespace
 
@@ -137,35 +120,17 @@ void save_image(const Tensor& chw, const std::string& path, int jpeg_quality) {
     throw fail("JPEG quality must be in 1..100, got " + std::to_string(jpeg_quality));
   const Pixels8 pixels = quantize(chw, path);
 
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw fail("directory '" + dir.string() + "' does not exist");
-
-  // Write everything to a temporary file next to the target (the same
-  // filesystem, so that rename() is atomic), then rename it over the target.
-  static std::atomic<int> counter{0};
-  TempFile tmp{(dir / ("." + fs::path(path).filename().string() + ".tmp" + std::to_string(::getpid()) + "_" +
-                       std::to_string(counter++)))
-                   .string()};
-  FILE* f = std::fopen(tmp.path.c_str(), "wbx");  // x: fail rather than reuse an existing file
-  if (!f) throw fail(std::strerror(errno));
-
-  FileSink sink{f};
-  const int encoded =
-      format == ImageFormat::png
-          ? stbi_write_png_to_func(write_to_sink, &sink, pixels.width, pixels.height, pixels.channels,
-                                   pixels.bytes.data(), pixels.width * pixels.channels)
-          : stbi_write_jpg_to_func(write_to_sink, &sink, pixels.width, pixels.height, pixels.channels,
-                                   pixels.bytes.data(), jpeg_quality);
-  // fsync before rename: after a crash the target is the old image or the new one, never a stub.
-  bool ok = encoded && sink.ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int write_errno = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) throw fail(encoded ? std::strerror(write_errno ? write_errno : EIO) : "the encoder failed");
-
-  if (std::rename(tmp.path.c_str(), path.c_str()) != 0) throw fail(std::strerror(errno));
-  tmp.keep = true;  // it is the target now
+  // Encode in memory, then write the file in one go (tensor/atomic_file.h).
+  std::string encoded;
+  const int ok = format == ImageFormat::png
+                     ? stbi_write_png_to_func(append_to_string, &encoded, pixels.width, pixels.height,
+                                              pixels.channels, pixels.bytes.data(), pixels.width * pixels.channels)
+                     : stbi_write_jpg_to_func(append_to_string, &encoded, pixels.width, pixels.height,
+                                              pixels.channels, pixels.bytes.data(), jpeg_quality);
+  if (!ok) throw fail("the encoder failed");
+  AtomicFile file(path, "cannot write image '" + path + "'");
+  file.write(encoded.data(), encoded.size());
+  file.commit();
 }
 
 // ---------------- resize ----------------

@@ -1,20 +1,17 @@
 // Reading: parse and validate the whole header first (so a bad file fails
 // before any tensor is allocated), then read each tensor's bytes with one
 // seek + read and convert them to the engine's dtype.
-// Writing: build the header, pad it, write header + data to a temporary file,
-// fsync, rename over the target.
+// Writing: build the header, pad it, write header + data through an
+// AtomicFile (a temporary file renamed over the target once complete).
 #include "weights/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <set>
 
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "weights/float16.h"
 #include "weights/json.h"
@@ -247,51 +244,6 @@ const char* file_dtype_name(const Context& ctx, const std::string& name, DType t
   ctx.fail("tensor ", json::quote(name), ": cannot store dtype ", dtype_name(t));
 }
 
-// A file opened exclusively under a unique temporary name, removed again
-// unless commit() renamed it to its final name.
-class TempFile {
- public:
-  explicit TempFile(const Context& ctx) : ctx_(ctx) {
-    static std::atomic<unsigned> counter{0};
-    name_ = ctx.path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-    fd_ = ::open(name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ < 0) ctx.fail("cannot create ", name_, ": ", std::strerror(errno));
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(name_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const void* data, size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {  // write() may write less than asked
-      const ssize_t written = ::write(fd_, p, n);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) ctx_.fail("cannot write ", name_, ": ", std::strerror(errno));
-      p += written;
-      n -= size_t(written);
-    }
-  }
-
-  void commit() {
-    if (::fsync(fd_) != 0) ctx_.fail("cannot flush ", name_, ": ", std::strerror(errno));
-    const int closed = ::close(fd_);
-    fd_ = -1;
-    if (closed != 0) ctx_.fail("cannot close ", name_, ": ", std::strerror(errno));
-    if (std::rename(name_.c_str(), ctx_.path.c_str()) != 0)
-      ctx_.fail("cannot rename ", name_, " to it: ", std::strerror(errno));
-    committed_ = true;
-  }
-
- private:
-  const Context& ctx_;
-  std::string name_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 NamedTensors read_safetensors(const std::string& path, DType float_dtype) {
@@ -344,7 +296,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, con
   // Pad with spaces (valid JSON whitespace) so the data starts 8-byte aligned.
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  TempFile file(ctx);
+  AtomicFile file(path, "safetensors: " + path);
   const uint64_t header_len = header.size();
   file.write(&header_len, 8);
   file.write(header.data(), header.size());

@@ -37,10 +37,11 @@ template <class T>
 void max_pool2d_impl(const Tensor& x, const Tensor& y, const Tensor& indices, const PoolAxis& ra,
                      const PoolAxis& ca) {
   const int64_t planes = x.size(0) * x.size(1), H = x.size(2), W = x.size(3);
-  const int64_t OH = y.size(2), OW = y.size(3);
+  const Tensor& out = y.defined() ? y : indices;
+  const int64_t OH = out.size(2), OW = out.size(3);
   const T* px = x.data<T>();
-  T* py = y.data<T>();
-  int64_t* pi = indices.data<int64_t>();
+  T* py = y.defined() ? y.data<T>() : nullptr;
+  int64_t* pi = indices.defined() ? indices.data<int64_t>() : nullptr;
 #pragma omp parallel for if (planes * OH * OW * ra.kernel * ca.kernel >= kParallelGrain)
   for (int64_t p = 0; p < planes; ++p) {
     const T* plane = px + p * H * W;
@@ -61,8 +62,8 @@ void max_pool2d_impl(const Tensor& x, const Tensor& y, const Tensor& indices, co
             }
           }
         }
-        py[(p * OH + oh) * OW + ow] = best;
-        pi[(p * OH + oh) * OW + ow] = best_at;
+        if (py) py[(p * OH + oh) * OW + ow] = best;
+        if (pi) pi[(p * OH + oh) * OW + ow] = best_at;
       }
   }
 }

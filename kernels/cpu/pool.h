@@ -16,7 +16,8 @@ struct PoolAxis {
 
 // y = the maximum over each window (padding counts as -inf); indices (int64)
 // = ih * W + iw of that maximum in its plane: the first one on ties, and a NaN
-// wins. Every window must hold at least one input element (ops/pool.cpp checks).
+// wins. Either output may be undefined, and is then not written. Every window
+// must hold at least one input element (ops/pool.cpp checks).
 void max_pool2d(const Tensor& x, const Tensor& y, const Tensor& indices, const PoolAxis& rows, const PoolAxis& cols);
 
 // y = the mean over each window (dilation 1). The divisor counts the padding

@@ -49,7 +49,7 @@
 #include <cstdlib>
 
 #include "kernels/cpu/gemm.h"
-#include "tensor/storage.h"
+#include "tensor/cpu_allocator.h"
 
 namespace sg::cpu {
 
