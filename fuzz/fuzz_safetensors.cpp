@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tensor/error.h"
 #include "weights/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
