@@ -208,11 +208,13 @@ int cmd_style(int argc, char** argv) {
   for (int64_t s : scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
   {
     // Refuse sizes whose activations cannot fit, before any work. Measured:
-    // VGG-19 forward + backward holds about 385 floats per input pixel at its
-    // peak (bench vgg19-fwdbwd); the multiscale network about 4 x 64 per kernel
-    // size. Both with a safety factor of 2.5.
+    // VGG-19 forward + backward holds about 310 floats per input pixel at its
+    // peak (bench vgg19-fwdbwd: 325 MB at 512x512); the multiscale network
+    // about 4 x 64 per kernel size; both with a safety factor of 2.5. L-BFGS
+    // adds its history, 100 (s, y) pairs of 3 floats per pixel; Adam 2 moments.
     const int64_t s = *std::max_element(scales.begin(), scales.end());
-    const double floats_per_pixel = 2.5 * (is_vgg ? 385.0 : 4 * 64.0 * double(all_layers.size()));
+    const double network = 2.5 * (is_vgg ? 310.0 : 4 * 64.0 * double(all_layers.size()));
+    const double floats_per_pixel = network + (optimizer == "lbfgs" ? 2 * 100 * 3 : 2 * 3);
     const double need = double(s) * double(s) * floats_per_pixel * 4;
     const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
     SG_CHECK(need < 0.8 * have, "image size ", s, " needs about ", int64_t(need / (1 << 30)), " GiB of memory, this machine has ",

@@ -1,6 +1,12 @@
 // matmul: C = A B, batched over leading dims with broadcasting.
 // Backward: dA = dC B^T, dB = A^T dC (summed over broadcast batch dims), which
 // are matmuls again, so higher orders work.
+//
+// gram: G = V V^T. It is matmul(V, V^T), but knowing that both operands are V
+// saves half the work each way. Forward: G is symmetric, so the kernel (a
+// SYRK) computes one triangle. Backward: V appears twice, so
+//   dV = dG V + (V^T dG)^T = (dG + dG^T) V
+// one product where matmul's backward would make two and add them.
 #include "kernels/cpu/gemm.h"
 #include "ops/op_util.h"
 
@@ -64,6 +70,31 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
     record("matmul", {a_in, b_in}, {out}, [a_in, b_in](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {ctx.needs_grad(0) ? sum_to(matmul(g[0], transpose(b_in, -1, -2)), a_in.shape()) : Tensor(),
               ctx.needs_grad(1) ? sum_to(matmul(transpose(a_in, -1, -2), g[0]), b_in.shape()) : Tensor()};
+    });
+  return out;
+}
+
+Tensor gram(const Tensor& v) {
+  SG_PROFILE("gram");
+  require_defined("gram", v, "input");
+  require_float("gram", v);
+  require_cpu("gram", v);
+  SG_CHECK(v.dim() >= 2, "gram: expected an input [..., C, K] with at least 2 dims, got ", v.shape().str());
+  const int64_t C = v.size(-2), K = v.size(-1);
+  Shape out_shape = v.shape();
+  out_shape[out_shape.size() - 1] = C;
+  const Tensor vc = v.detach().contiguous();
+  Tensor out = empty(out_shape, options_like(v));
+  const int64_t nbatch = C == 0 ? 0 : out.numel() / (C * C);
+  auto run = [&](auto z) {
+    using T = decltype(z);
+    for (int64_t i = 0; i < nbatch; ++i)
+      cpu::syrk<T>(C, K, T(1), vc.data<T>() + i * C * K, K, out.data<T>() + i * C * C, C);
+  };
+  if (v.dtype() == DType::f32) run(float{}); else run(double{});
+  if (any_requires_grad({v}))
+    record("gram", {v}, {out}, [v](BackwardContext&, const TensorList& g) -> TensorList {
+      return {matmul(g[0] + transpose(g[0], -1, -2), v)};
     });
   return out;
 }

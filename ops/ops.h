@@ -84,6 +84,9 @@ Tensor to_dtype(const Tensor& x, DType t);  // differentiable between float type
 Tensor matmul(const Tensor& a, const Tensor& b);  // 2-D x 2-D, or batched with broadcast batch dims
 Tensor bmm(const Tensor& a, const Tensor& b);     // [B,n,k] x [B,k,m]
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());  // x W^T + b
+// v v^T over the last two dims: [..., C, K] -> [..., C, C]. The Gram matrix of
+// the style loss (style/gatys.h); one triangle computed, one product backward.
+Tensor gram(const Tensor& v);
 
 // ---- convolution (ops/conv.cpp). Weight layouts follow torch. ----
 struct Conv2dOptions {

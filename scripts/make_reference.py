@@ -272,6 +272,7 @@ def matmul():
     f.case("bmm", "bmm", [f.uniform(2, 3, 4), f.uniform(2, 4, 5)], torch.bmm)
     f.case("linear_bias", "linear", [f.uniform(5, 3), f.uniform(4, 3), f.uniform(4)], F.linear, {"bias": True})
     f.case("linear_3d_no_bias", "linear", [f.uniform(2, 5, 3), f.uniform(4, 3)], F.linear, {"bias": False})
+    f.case("gram_batched", "gram", [f.uniform(2, 3, 6)], lambda v: v @ v.transpose(-1, -2))
     return f
 
 

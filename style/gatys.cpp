@@ -11,8 +11,7 @@ namespace sg::style {
 Tensor gram_matrix(const Tensor& features) {
   SG_CHECK(features.dim() == 4, "gram_matrix: expected features [N,C,H,W], got ", features.shape().str());
   const int64_t n = features.size(0), c = features.size(1), hw = features.size(2) * features.size(3);
-  Tensor v = features.reshape({n, c, hw});
-  return matmul(v, v.transpose(1, 2)) * (1.0 / double(c * hw));
+  return gram(features.reshape({n, c, hw})) * (1.0 / double(c * hw));
 }
 
 Tensor total_variation(const Tensor& image) {

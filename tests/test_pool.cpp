@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "autograd/node.h"
 #include "tests/test_util.h"
 
@@ -52,6 +54,33 @@ TEST_CASE("pool: max values, indices and where the gradient goes") {
   // Ties go to the first element of the window; padding never wins (it is -inf).
   CHECK(max_pool2d_with_indices(full({1, 1, 2, 2}, -5.0, DType::f64), window(2, 2)).second.item() == 0);
   check_close(max_pool2d(full({1, 1, 2, 2}, -5.0, DType::f64), window(3, 1, 1)), full({1, 1, 2, 2}, -5.0, DType::f64));
+}
+
+TEST_CASE("pool: the 2x2 fast path picks the same argmax as the general one, ties and NaNs included") {
+  // Values from {0, 1, 2, NaN} on odd-sized planes, so that windows hold ties
+  // and NaNs. Upsampled by two (every pixel repeated 2x2), a 2x2 window with
+  // stride 4 and dilation 2 sees the same four values, through the general path.
+  Generator g(7);
+  std::vector<double> v = (rand({2, 3, 7, 9}, g, DType::f64) * 4.0).to_vector();
+  for (double& e : v) e = e >= 3.0 ? std::nan("") : std::floor(e);
+  Tensor x = from_vector(v, {2, 3, 7, 9}, DType::f64);
+  auto [fast, fast_at] = max_pool2d_with_indices(x, window(2, 2));
+  Pool2dOptions dilated = window(2, 4);
+  dilated.dilation_h = dilated.dilation_w = 2;
+  Tensor wide = upsample_nearest2d(x, 14, 18);
+  auto [slow, slow_at] = max_pool2d_with_indices(wide, dilated);
+  REQUIRE(slow.shape() == fast.shape());
+  const std::vector<double> a = fast.to_vector(), b = slow.to_vector();
+  const std::vector<double> ia = fast_at.to_vector(), ib = slow_at.to_vector();
+  int nans = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK((a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))));
+    nans += std::isnan(a[i]);
+    // the same window position: (row, column) in the wide plane is twice that in x
+    const int64_t r = int64_t(ia[i]) / 9, c = int64_t(ia[i]) % 9;
+    CHECK(int64_t(ib[i]) == 2 * r * 18 + 2 * c);
+  }
+  CHECK(nans > 0);  // the case this test is about did occur
 }
 
 TEST_CASE("pool: avg values, ceil_mode and count_include_pad") {

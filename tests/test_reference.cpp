@@ -203,6 +203,7 @@ OpTable core_ops() {
   // linear algebra
   t["matmul"] = [](Inputs& in, Attrs&) { return matmul(in[0], in[1]); };
   t["bmm"] = [](Inputs& in, Attrs&) { return bmm(in[0], in[1]); };
+  t["gram"] = [](Inputs& in, Attrs&) { return gram(in[0]); };
   t["linear"] = [](Inputs& in, Attrs& a) { return linear(in[0], in[1], a.flag("bias") ? in[2] : Tensor()); };
   return t;
 }

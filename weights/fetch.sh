@@ -25,12 +25,25 @@ usage() {
   echo "CycleGAN models: $(echo $CYCLEGAN_MODELS)"
 }
 
+# check FILE SHA256_PREFIX: true when FILE's SHA-256 starts with the prefix (or there is none)
+check() {
+  local got
+  got="$(sha256sum "$1" | cut -d' ' -f1)"
+  [ -z "$2" ] || [ "${got:0:${#2}}" = "$2" ]
+}
+
 # fetch URL FILE [SHA256_PREFIX]
+# The download goes to FILE.part and becomes FILE only once complete and
+# checked, so an interrupted or corrupt download never passes for the real file.
 fetch() {
   local url="$1" file="$2" want="${3:-}" out="$dest/$2"
   mkdir -p "$dest"
   if [ -f "$out" ]; then
     echo "$file: already in $dest"
+    if ! check "$out" "$want"; then
+      echo "error: $out does not have the official SHA-256 (starting $want); delete it and fetch again" >&2
+      exit 1
+    fi
   else
     echo "downloading $url"
     local tmp="$out.part"
@@ -42,23 +55,23 @@ fetch() {
       echo "error: neither curl nor wget is installed (sudo apt-get install curl)" >&2
       exit 1
     fi
+    if ! check "$tmp" "$want"; then
+      rm -f "$tmp"
+      echo "error: the download of $file does not have the official SHA-256 (starting $want); nothing was kept" >&2
+      exit 1
+    fi
     mv "$tmp" "$out"
   fi
-  local got
-  got="$(sha256sum "$out" | cut -d' ' -f1)"
-  if [ -n "$want" ]; then
-    if [ "${got:0:${#want}}" != "$want" ]; then
-      echo "error: $file has SHA-256 $got, expected it to start with $want; the file is corrupt or not the official one (delete it and fetch again)" >&2
-      exit 1
-    fi
-  elif [ -f "$out.sha256" ]; then
-    if [ "$(cat "$out.sha256")" != "$got" ]; then
+  if [ -z "$want" ]; then  # no official checksum: record this file's, check it from now on
+    local got
+    got="$(sha256sum "$out" | cut -d' ' -f1)"
+    if [ -f "$out.sha256" ] && [ "$(cat "$out.sha256")" != "$got" ]; then
       echo "error: $file changed since it was first downloaded (SHA-256 $got, recorded $(cat "$out.sha256"))" >&2
       exit 1
+    elif [ ! -f "$out.sha256" ]; then
+      echo "$got" > "$out.sha256"
+      echo "note: no official checksum for $file; recorded its SHA-256 ($got) in $file.sha256"
     fi
-  else
-    echo "$got" > "$out.sha256"
-    echo "note: no official checksum for $file; recorded its SHA-256 ($got) in $file.sha256"
   fi
   echo "ok: $out"
 }

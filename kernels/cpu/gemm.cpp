@@ -1,7 +1,14 @@
 #include "kernels/cpu/gemm.h"
 
-#include <Eigen/Core>
+#include <omp.h>
 
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstdlib>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/cpu/gemm_f32.h"
 #include "tensor/error.h"
 
 namespace sg::cpu {
@@ -44,10 +51,39 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsA, int
     if (beta == T(0)) c.setZero(); else c *= beta;
     return;
   }
+  if constexpr (std::is_same_v<T, float>) {
+    // STYLEGRAD_EIGEN_GEMM=1 takes Eigen's GEMM instead, e.g. to compare the two.
+    static const bool use_eigen = std::getenv("STYLEGRAD_EIGEN_GEMM") && std::getenv("STYLEGRAD_EIGEN_GEMM")[0] != '0';
+    if (!use_eigen) return gemm_f32(M, N, K, alpha, A, rsA, csA, B, rsB, csB, beta, C, ldc);
+  }
   with_map(A, M, K, rsA, csA, "A", [&](const auto& a) {
     with_map(B, K, N, rsB, csB, "B", [&](const auto& b) { run<T>(a, b, alpha, beta, c); });
   });
 }
+
+template <class T>
+void syrk(int64_t M, int64_t K, T alpha, const T* A, int64_t lda, T* C, int64_t ldc) {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  OutMap<T> c(C, M, M, Eigen::OuterStride<>(ldc));
+  if (M == 0) return;
+  const MatMap<T, Eigen::RowMajor> a(A, M, K, Eigen::OuterStride<>(lda));
+  // A few thousand multiply-adds per thread at least, or threads cost more than they save.
+  const int threads = int(std::clamp<int64_t>(M * M * K / (int64_t(1) << 20), 1, omp_get_max_threads()));
+  std::vector<Matrix> partial(size_t(threads), Matrix::Zero(M, M));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    const int64_t k0 = K * t / n, k1 = K * (t + 1) / n;
+    if (k1 > k0) partial[size_t(t)].template selfadjointView<Eigen::Lower>().rankUpdate(a.middleCols(k0, k1 - k0));
+  }
+  Matrix sum = partial[0];
+  for (size_t t = 1; t < partial.size(); ++t) sum += partial[t];
+  sum.template triangularView<Eigen::StrictlyUpper>() = sum.transpose();  // mirror the lower triangle
+  c = alpha * sum;
+}
+
+template void syrk<float>(int64_t, int64_t, float, const float*, int64_t, float*, int64_t);
+template void syrk<double>(int64_t, int64_t, double, const double*, int64_t, double*, int64_t);
 
 template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t, const float*, int64_t,
                           int64_t, float, float*, int64_t);

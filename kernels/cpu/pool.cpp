@@ -42,9 +42,32 @@ void max_pool2d_impl(const Tensor& x, const Tensor& y, const Tensor& indices, co
   const T* px = x.data<T>();
   T* py = y.defined() ? y.data<T>() : nullptr;
   int64_t* pi = indices.defined() ? indices.data<int64_t>() : nullptr;
+  // VGG's pools (2x2, stride 2, no padding or dilation) take a path without
+  // bounds checks: every window lies inside the plane. Same order of
+  // comparisons, so the same argmax on ties and NaNs.
+  const bool plain_2x2 = ra.kernel == 2 && ca.kernel == 2 && ra.stride == 2 && ca.stride == 2 && ra.pad == 0 &&
+                         ca.pad == 0 && ra.dilation == 1 && ca.dilation == 1;
 #pragma omp parallel for if (planes * OH * OW * ra.kernel * ca.kernel >= kParallelGrain)
   for (int64_t p = 0; p < planes; ++p) {
     const T* plane = px + p * H * W;
+    if (plain_2x2) {
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const T* r0 = plane + 2 * oh * W;
+        const T* r1 = r0 + W;
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = 2 * ow;
+          T best = r0[w0];
+          int64_t at = 0;
+          // "v > best || isnan(v)": a later element wins only if larger, or NaN
+          if (r0[w0 + 1] > best || std::isnan(r0[w0 + 1])) best = r0[w0 + 1], at = 1;
+          if (r1[w0] > best || std::isnan(r1[w0])) best = r1[w0], at = W;
+          if (r1[w0 + 1] > best || std::isnan(r1[w0 + 1])) best = r1[w0 + 1], at = W + 1;
+          if (py) py[(p * OH + oh) * OW + ow] = best;
+          if (pi) pi[(p * OH + oh) * OW + ow] = 2 * oh * W + w0 + at;
+        }
+      }
+      continue;
+    }
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
         T best = -std::numeric_limits<T>::infinity();

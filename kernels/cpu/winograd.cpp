@@ -25,13 +25,17 @@
 //   M[xi][o][t] = sum_c U[xi][o][c] * V[xi][c][t]      -- 36 GEMMs [O, C] x [C, tiles]
 //
 // and Y[o][t] = A^T M[.][o][t] A. So the work is: transform the weights once
-// (tiny), transform the input (a few adds per value), 36 GEMMs (almost all of
-// the time; done by Eigen, like the reference path), transform the output.
-// That is 2.25x fewer multiplies than im2col + GEMM, in the same GEMM kernel.
+// (tiny), transform the input (a few adds per value), 36 GEMMs (most of the
+// time), transform the output. That is 2.25x fewer multiplies than im2col +
+// GEMM, in the same GEMM kernel.
 //
-// Layout. The transforms work on kLanes = 16 tiles at once, tiles being the
-// innermost (contiguous) index of V and M, so that each line of a transform is
-// one AVX-512 (or two AVX2) vector operation the compiler vectorises on its own.
+// Layout. The transforms work on kLanes tiles at once (the GEMM's panel width,
+// 16 with AVX2, 32 with AVX-512), tiles being the innermost (contiguous) index
+// of V and M, so that each line of a transform is a few vector operations the
+// compiler vectorises on its own. And the transforms write U and V straight
+// in the layout the GEMM micro-kernel reads (gemm_f32.h's packed panels:
+// U[xi] in panels of MR output channels, V[xi] in panels of kLanes tiles,
+// channels inside), so the 36 GEMMs run without packing their operands.
 //
 // Threads: one OpenMP region. First the weight transform, split over output
 // channels; then tasks of (sample, block of tiles, block of output channels),
@@ -48,7 +52,7 @@
 #include <atomic>
 #include <cstdlib>
 
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/gemm_f32.h"
 #include "tensor/cpu_allocator.h"
 
 namespace sg::cpu {
@@ -58,7 +62,8 @@ namespace {
 constexpr int kM = 4;                  // output tile side
 constexpr int kAlpha = kM + 2;         // input patch side (m + r - 1)
 constexpr int kPos = kAlpha * kAlpha;  // 36 transform positions
-constexpr int kLanes = 16;             // tiles transformed together: one zmm of floats
+constexpr int kLanes = int(kGemmF32NR);  // tiles transformed together: one panel of the GEMM's B
+constexpr int64_t kMR = kGemmF32MR;       // output channels per panel of the GEMM's A
 
 // Tiles per task, T: about kTaskElements / C, so that one GEMM's right-hand
 // side V[xi] (C x T floats, 128 KB) stays in L2; at least one group of
@@ -140,34 +145,53 @@ struct Geometry {
   int64_t tiles_h, tiles_w, tiles;  // 4x4 output tiles per image
 };
 
-// U[xi][o][c] = (G g G^T)[xi] for every kernel g = weight[o, c] (or the
-// flipped transpose, see winograd.h), for one output channel o. `k` and `gk`
-// are scratch space of 9 C and 18 C floats.
-void transform_weights(const float* weight, bool transposed, const Geometry& g, int64_t o, float* k, float* gk,
-                       float* U) {
-  const int64_t C = g.C;
-  // k[i][j][c] = g[i][j] for all c: channels innermost, for the vector loops.
-  for (int64_t c = 0; c < C; ++c)
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j)
-        k[(i * 3 + j) * C + c] =
-            transposed ? weight[((c * g.O + o) * 3 + (2 - i)) * 3 + (2 - j)] : weight[((o * C + c) * 3 + i) * 3 + j];
-  for (int j = 0; j < 3; ++j) {  // gk = G k: each column of k; gk[i][j][c], 6 x 3
-    const float* z[3] = {k + (0 * 3 + j) * C, k + (1 * 3 + j) * C, k + (2 * 3 + j) * C};
-    float* u[kAlpha];
-    for (int i = 0; i < kAlpha; ++i) u[i] = gk + (i * 3 + j) * C;
-    kernel_line(z, u, C);
+// U[xi] = (G g G^T)[xi] for every kernel g = weight[o, c] (or the flipped
+// transpose, see winograd.h), for the kMR output channels of one panel p,
+// written into the GEMM's packed layout: U[xi] is ceil(O / kMR) panels
+// [C][kMR], so (o, c) lands at panel o / kMR, row c, column o % kMR. The
+// panel's channels are transformed first (into `uk`, [kMR][36][C]) and then
+// interleaved, so that U is written in order. `k`, `gk` and `uk` are scratch
+// space of 9 C, 18 C and 36 kMR C floats.
+void transform_weights(const float* weight, bool transposed, const Geometry& g, int64_t p, float* k, float* gk,
+                       float* uk, float* U) {
+  const int64_t C = g.C, rows = std::min(kMR, g.O - p * kMR);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t o = p * kMR + r;
+    // k[i][j][c] = g[i][j] for all c: channels innermost, for the vector loops.
+    for (int64_t c = 0; c < C; ++c)
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j)
+          k[(i * 3 + j) * C + c] =
+              transposed ? weight[((c * g.O + o) * 3 + (2 - i)) * 3 + (2 - j)] : weight[((o * C + c) * 3 + i) * 3 + j];
+    for (int j = 0; j < 3; ++j) {  // gk = G k: each column of k; gk[i][j][c], 6 x 3
+      const float* z[3] = {k + (0 * 3 + j) * C, k + (1 * 3 + j) * C, k + (2 * 3 + j) * C};
+      float* u[kAlpha];
+      for (int i = 0; i < kAlpha; ++i) u[i] = gk + (i * 3 + j) * C;
+      kernel_line(z, u, C);
+    }
+    for (int i = 0; i < kAlpha; ++i) {  // (G k) G^T: each row of gk, into uk[r][xi][c]
+      const float* z[3] = {gk + (i * 3 + 0) * C, gk + (i * 3 + 1) * C, gk + (i * 3 + 2) * C};
+      float* u[kAlpha];
+      for (int j = 0; j < kAlpha; ++j) u[j] = uk + (r * kPos + i * kAlpha + j) * C;
+      kernel_line(z, u, C);
+    }
   }
-  for (int i = 0; i < kAlpha; ++i) {  // (G k) G^T: each row of gk, straight into U
-    const float* z[3] = {gk + (i * 3 + 0) * C, gk + (i * 3 + 1) * C, gk + (i * 3 + 2) * C};
-    float* u[kAlpha];
-    for (int j = 0; j < kAlpha; ++j) u[j] = U + ((i * kAlpha + j) * g.O + o) * C;
-    kernel_line(z, u, C);
+  std::fill(uk + rows * kPos * C, uk + kMR * kPos * C, 0.f);  // rows past the last output channel
+  const int64_t panels = ceil_div(g.O, kMR);
+  for (int xi = 0; xi < kPos; ++xi) {
+    const float* src[kMR];
+    for (int64_t r = 0; r < kMR; ++r) src[r] = uk + (r * kPos + xi) * C;
+    float* panel = U + (xi * panels + p) * C * kMR;
+    for (int64_t c = 0; c < C; ++c, panel += kMR)
+#pragma GCC unroll 8
+      for (int64_t r = 0; r < kMR; ++r) panel[r] = src[r][c];
   }
 }
 
-// V[xi][c][t] = (B^T d B)[xi] for the patches d of tiles [t_begin, t_begin + T)
-// of one image x [C, H, W] (T a multiple of kLanes; tiles past the image's are zero).
+// V[xi] = (B^T d B)[xi] for the patches d of tiles [t_begin, t_begin + T) of
+// one image x [C, H, W] (T a multiple of kLanes; tiles past the image's are
+// zero), in the GEMM's packed layout: V[xi] is T / kLanes panels [C][kLanes],
+// so (c, tile t) lands at panel t / kLanes, row c, column t % kLanes.
 void transform_input(const float* x, const Geometry& g, int64_t t_begin, int64_t T, float* V) {
   alignas(64) float d[kAlpha][kAlpha][kLanes];  // the patches, [row][column][tile]
   alignas(64) float e[kAlpha][kAlpha][kLanes];  // B^T d
@@ -229,7 +253,7 @@ void transform_input(const float* x, const Geometry& g, int64_t t_begin, int64_t
       for (int i = 0; i < kAlpha; ++i) {  // (B^T d) B: each row, straight into V
         const float* z[kAlpha] = {e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5]};
         float* r[kAlpha];
-        for (int j = 0; j < kAlpha; ++j) r[j] = V + ((i * kAlpha + j) * g.C + c) * T + t0;
+        for (int j = 0; j < kAlpha; ++j) r[j] = V + (((i * kAlpha + j) * (T / kLanes) + t0 / kLanes) * g.C + c) * kLanes;
         input_line(z, r);
       }
     }
@@ -305,7 +329,7 @@ void winograd_conv2d(const float* x, const float* weight, const float* bias, flo
   Geometry g{N, C, H, W, O, H + 2 * pad_h - 2, W + 2 * pad_w - 2, pad_h, pad_w, 0, 0, 0};
   g.tiles_h = ceil_div(g.OH, kM), g.tiles_w = ceil_div(g.OW, kM), g.tiles = g.tiles_h * g.tiles_w;
 
-  // Task sizes: T tiles (a multiple of kLanes), Ob output channels.
+  // Task sizes: T tiles (a multiple of kLanes), Ob output channels (a multiple of kMR).
   const int threads = omp_get_max_threads();
   const int64_t max_T = ceil_div(g.tiles, kLanes) * kLanes;
   const int64_t T = std::min(max_T, std::max<int64_t>(kLanes, kTaskElements / C / kLanes * kLanes));
@@ -313,18 +337,20 @@ void winograd_conv2d(const float* x, const float* weight, const float* bias, flo
   // Split the output channels only as far as needed for two tasks per thread,
   // keeping at least 32 channels per block for the GEMMs' sake.
   const int64_t o_split = std::clamp<int64_t>(ceil_div(2 * threads, N * tile_blocks), 1, std::max<int64_t>(1, O / 32));
-  const int64_t Ob = ceil_div(O, o_split), o_blocks = ceil_div(O, Ob);
+  const int64_t Ob = ceil_div(ceil_div(O, o_split), kMR) * kMR, o_blocks = ceil_div(O, Ob);
   const int64_t tasks = N * tile_blocks * o_blocks;
+  const int64_t panels = ceil_div(O, kMR);  // of U[xi]
 
   // Scratch from the caching allocator: U is up to 38 MB (512 x 512
   // channels), and fresh pages on every call would cost more than the
   // weight transform itself.
-  Buffer U(kPos * O * C);
+  Buffer U(kPos * panels * kMR * C);
 #pragma omp parallel if (tasks > 1)
   {
-    Buffer k(27 * C);  // transform_weights' scratch (9 C + 18 C)
+    Buffer k((27 + kPos * kMR) * C);  // transform_weights' scratch
 #pragma omp for schedule(static)
-    for (int64_t o = 0; o < O; ++o) transform_weights(weight, weight_transposed, g, o, k.data, k.data + 9 * C, U.data);
+    for (int64_t p = 0; p < panels; ++p)
+      transform_weights(weight, weight_transposed, g, p, k.data, k.data + 9 * C, k.data + 27 * C, U.data);
     // (the implicit barrier: every task below needs all of U)
     Buffer V(kPos * C * T), M(kPos * Ob * T);
 #pragma omp for schedule(dynamic, 1)
@@ -335,8 +361,8 @@ void winograd_conv2d(const float* x, const float* weight, const float* bias, flo
       const int64_t Tt = std::min(T, ceil_div(g.tiles - t_begin, kLanes) * kLanes);
       transform_input(x + n * C * H * W, g, t_begin, Tt, V.data);
       for (int xi = 0; xi < kPos; ++xi)  // M[xi] [o_count, Tt] = U[xi][o_begin..] [o_count, C] x V[xi] [C, Tt]
-        gemm<float>(o_count, Tt, C, 1.f, U.data + (xi * O + o_begin) * C, C, 1, V.data + xi * C * Tt, Tt, 1, 0.f,
-                    M.data + xi * o_count * Tt, Tt);
+        gemm_f32_prepacked(o_count, Tt, C, U.data + (xi * panels + o_begin / kMR) * C * kMR, V.data + xi * C * Tt,
+                           M.data + xi * o_count * Tt, Tt);
       transform_output(M.data, bias, g, o_begin, o_count, t_begin, Tt, out + n * O * g.OH * g.OW);
     }
   }
