@@ -42,11 +42,11 @@ void max_pool2d_impl(const Tensor& x, const Tensor& y, const Tensor& indices, co
   const T* px = x.data<T>();
   T* py = y.defined() ? y.data<T>() : nullptr;
   int64_t* pi = indices.defined() ? indices.data<int64_t>() : nullptr;
-  // VGG's pools (2x2, stride 2, no padding or dilation) take a path without
-  // bounds checks: every window lies inside the plane. Same order of
-  // comparisons, so the same argmax on ties and NaNs.
+  // VGG's pools (2x2, stride 2, no padding or dilation, no partial ceil_mode
+  // window) take a path without bounds checks: every window lies inside the
+  // plane. Same order of comparisons, so the same argmax on ties and NaNs.
   const bool plain_2x2 = ra.kernel == 2 && ca.kernel == 2 && ra.stride == 2 && ca.stride == 2 && ra.pad == 0 &&
-                         ca.pad == 0 && ra.dilation == 1 && ca.dilation == 1;
+                         ca.pad == 0 && ra.dilation == 1 && ca.dilation == 1 && 2 * OH <= H && 2 * OW <= W;
 #pragma omp parallel for if (planes * OH * OW * ra.kernel * ca.kernel >= kParallelGrain)
   for (int64_t p = 0; p < planes; ++p) {
     const T* plane = px + p * H * W;
