@@ -240,7 +240,7 @@ int cmd_bench(int argc, char** argv) {
   std::printf("workload: %s  size: %lld  threads: %d  repeat: %lld\n", p.get("workload").c_str(), (long long)size,
               omp_get_max_threads(), (long long)repeat);
   std::printf("median_ms %.3f  min_ms %.3f", median, best);
-  if (w.flops > 0) std::printf("  gflops %.1f", w.flops / (median * 1e6));
+  if (w.flops > 0) std::printf("  gflops %.1f  best_gflops %.1f", w.flops / (median * 1e6), w.flops / (best * 1e6));
   if (w.bytes > 0) std::printf("  gbytes_per_s %.1f", w.bytes / (median * 1e6));
   std::printf("  peak_mb %.1f", double(cpu_peak_bytes() - base) / (1 << 20));
   const long long hwm_kb = proc_status_kb("VmHWM");

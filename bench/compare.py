@@ -34,8 +34,8 @@ def stylegrad_run(workload, size, threads, repeat):
     out = subprocess.run([BINARY, "bench", "--workload", workload, "--size", str(size), "--threads", str(threads),
                           "--repeat", str(repeat)], check=True, capture_output=True, text=True).stdout
     figures = {"median_ms": float(re.search(r"^median_ms: ([0-9.]+)", out, re.M).group(1))}
-    for key in ("gflops", "peak_mb", "rss_growth_mb"):
-        m = re.search(key + r" ([0-9.]+)", out)
+    for key in ("gflops", "best_gflops", "peak_mb", "rss_growth_mb"):
+        m = re.search(r"(?<![a-z_])" + key + r" ([0-9.]+)", out)
         figures[key] = float(m.group(1)) if m else None
     return figures
 
@@ -237,7 +237,8 @@ def main():
         torch = None
         print("PyTorch not available (apt-get install python3-torch): stylegrad timings only")
 
-    peak_gflops = stylegrad_run("fma-peak", 1, args.threads, 3)["gflops"]
+    # The peak is the best of several short runs: a busy neighbour can only slow it down.
+    peak_gflops = stylegrad_run("fma-peak", 1, args.threads, 15)["best_gflops"]
     print("measured fp32 FMA peak: %.0f GFLOP/s on %d threads" % (peak_gflops, args.threads))
 
     rows = [("vgg19-fwd", 256), ("vgg19-fwdbwd", 256), ("vgg19-fwdbwd", 512)]
@@ -248,11 +249,13 @@ def main():
                "stylegrad MB", "PyTorch MB"]
     table = []
     for name, size in rows:
-        sg = stylegrad_run(name, size, args.threads, args.repeat)
+        # The small workloads take milliseconds: many more runs steady their medians.
+        repeat = args.repeat if name.startswith("vgg19") else max(args.repeat, 51)
+        sg = stylegrad_run(name, size, args.threads, repeat)
         t_ms = t_mb = None
         if torch is not None:
             fn, _ = torch_workload(torch, name, size)
-            t_ms = torch_time(fn, args.repeat)
+            t_ms = torch_time(fn, repeat)
             del fn
             if name in ("vgg19-fwd", "vgg19-fwdbwd"):  # whole networks: compare memory too
                 t_mb = torch_rss_growth_mb(name, size, args.threads, args.repeat)

@@ -23,7 +23,8 @@
 
 namespace sg::style {
 
-// G = V Vᵀ / (C·H·W) for features [N, C, H, W]; returns [N, C, C].
+// G = V Vᵀ / (C·H·W) for features [N, C, H, W]; returns [N, C, C]. The
+// product is the gram op (ops/matmul.cpp): its backward is dV = (dG + dGᵀ) V.
 Tensor gram_matrix(const Tensor& features);
 // Σ over pixels of squared differences with the right and lower neighbour
 // (neural-style's TVLoss), on [N, C, H, W].
