@@ -125,6 +125,8 @@ int cmd_style(int argc, char** argv) {
     SG_CHECK(ext == ".png" || ext == ".jpg" || ext == ".jpeg", "--output must end in .png, .jpg or .jpeg, got '",
              output, "'");
   }
+  require_output_dir(output, "--output");  // now, not after the whole optimisation
+  if (!p.get("loss-log").empty()) require_output_dir(p.get("loss-log"), "--loss-log");
 
   // ---- the feature network ----
   std::string model = p.get("model");

@@ -7,8 +7,6 @@
 #include <fstream>
 #include <iterator>
 
-#include <sys/wait.h>
-
 #include "tests/test_util.h"
 #include "weights/onnx.h"
 #include "weights/protobuf.h"
@@ -67,15 +65,6 @@ std::vector<pb::Field> all_fields(std::string_view bytes) {
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Runs a shell command; returns its exit status, its stdout and stderr in *out.
-int run_command(const std::string& cmd, std::string* out) {
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, pipe)) *out += buf;
-  return WEXITSTATUS(pclose(pipe));
 }
 
 const std::filesystem::path kNodeTests = "/usr/share/libonnx-testdata/data/node";

@@ -2,8 +2,11 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <string>
 #include <vector>
@@ -62,6 +65,15 @@ std::string error_of(F&& f) {
     return e.what();
   }
   return "";
+}
+
+// Runs a shell command; returns its exit status, its stdout and stderr in *out.
+inline int run_command(const std::string& cmd, std::string* out) {
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
+  REQUIRE(pipe);
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe)) *out += buf;
+  return WEXITSTATUS(pclose(pipe));
 }
 
 }  // namespace sg::test
