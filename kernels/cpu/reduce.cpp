@@ -30,8 +30,15 @@ void sum(const Tensor& x, const std::vector<bool>& reduce, const Tensor& out, do
         const T* p = px + base + off[0];
         double a = 0;
         if (st[0] == 1) {
-#pragma omp simd reduction(+ : a)
-          for (int64_t j = 0; j < n; ++j) a += double(p[j]);
+          // Sixteen running sums (four AVX2 vectors of doubles): one sum
+          // would wait on its own previous add every step.
+          double lanes[16] = {};
+          int64_t j = 0;
+          for (; j + 16 <= n; j += 16)
+#pragma GCC unroll 16
+            for (int l = 0; l < 16; ++l) lanes[l] += double(p[j + l]);
+          for (; j < n; ++j) a += double(p[j]);
+          for (double v : lanes) a += v;
         } else {
           for (int64_t j = 0; j < n; ++j) a += double(p[j * st[0]]);
         }
