@@ -20,21 +20,12 @@ const std::string kContent = kRoot + "/demo/images/chelsea.png", kStyle = kRoot 
 // A fresh directory, removed at the end. Commands run inside it, with no
 // pretrained weights to be found (STYLEGRAD_WEIGHTS_DIR points into it).
 struct Sandbox {
-  fs::path dir;
-  Sandbox() {
-    char name[] = "/tmp/stylegrad_cli_test_XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    dir = name;
-  }
-  ~Sandbox() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
+  TempDir dir;
+  std::string path(const std::string& name) const { return dir.file(name); }
   // Runs `stylegrad ARGS`; returns the exit status, the output in *out.
   int run(const std::string& args, std::string* out) const {
-    return run_command("cd " + dir.string() + " && STYLEGRAD_WEIGHTS_DIR=" + dir.string() + " " +
-                           std::string(STYLEGRAD_BINARY) + " " + args,
+    const std::string d = dir.path.string();
+    return run_command("cd " + d + " && STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) + " " + args,
                        out);
   }
 };
@@ -90,10 +81,7 @@ TEST_CASE("cli: style writes the image, the loss plot and a CSV whose row 0 is t
   auto total = [](const std::string& row) { return std::stod(row.substr(row.find_last_of(',') + 1)); };
   CHECK(total(rows.back()) < total(rows[1]));
   // Nothing else was left behind (no temporary files).
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(box.dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"losses.csv", "out.png", "out_losses.svg"});
+  CHECK(box.dir.entries() == std::vector<std::string>{"losses.csv", "out.png", "out_losses.svg"});
 }
 
 TEST_CASE("cli: bad input to style is one clear error line, exit status 1, and no output") {
