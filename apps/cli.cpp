@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "tensor/error.h"
 
@@ -114,14 +113,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     start = p + 1;
   }
   return out;
-}
-
-void require_output_dir(const std::string& path, const char* option) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  SG_CHECK(std::filesystem::is_directory(dir, ec), option, " '", path, "': directory '", dir.string(),
-           "' does not exist");
 }
 
 }  // namespace sg::cli

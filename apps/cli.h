@@ -36,8 +36,4 @@ class ArgParser {
 
 std::vector<std::string> split(const std::string& s, char sep);
 
-// Checks, before any work, that `path` could be written: its directory exists.
-// `option` names the flag in the error ("--output").
-void require_output_dir(const std::string& path, const char* option);
-
 }  // namespace sg::cli

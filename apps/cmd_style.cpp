@@ -19,6 +19,7 @@
 #include "ops/ops.h"
 #include "style/color.h"
 #include "style/gatys.h"
+#include "tensor/atomic_file.h"
 #include "tensor/error.h"
 #include "tensor/image.h"
 #include "tensor/random.h"
@@ -125,8 +126,9 @@ int cmd_style(int argc, char** argv) {
     SG_CHECK(ext == ".png" || ext == ".jpg" || ext == ".jpeg", "--output must end in .png, .jpg or .jpeg, got '",
              output, "'");
   }
-  require_output_dir(output, "--output");  // now, not after the whole optimisation
-  if (!p.get("loss-log").empty()) require_output_dir(p.get("loss-log"), "--loss-log");
+  // Now, not after the whole optimisation.
+  require_directory_for(output, "--output '" + output + "'");
+  if (!p.get("loss-log").empty()) require_directory_for(p.get("loss-log"), "--loss-log '" + p.get("loss-log") + "'");
 
   // ---- the feature network ----
   std::string model = p.get("model");

@@ -15,12 +15,23 @@ namespace sg {
 
 namespace fs = std::filesystem;
 
+namespace {
+fs::path directory_of(const std::string& path) {
+  const fs::path dir = fs::path(path).parent_path();
+  return dir.empty() ? fs::path(".") : dir;
+}
+}  // namespace
+
+void require_directory_for(const std::string& path, const std::string& error_prefix) {
+  const fs::path dir = directory_of(path);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(error_prefix + ": directory '" + dir.string() + "' does not exist");
+}
+
 AtomicFile::AtomicFile(const std::string& path, std::string error_prefix)
     : path_(path), error_prefix_(std::move(error_prefix)) {
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) fail("directory '" + dir.string() + "' does not exist");
+  require_directory_for(path, error_prefix_);
+  const fs::path dir = directory_of(path);
   // A hidden, unique name: the process id tells processes apart, the counter threads and files.
   static std::atomic<unsigned> counter{0};
   tmp_ = (dir / ("." + fs::path(path).filename().string() + ".tmp" + std::to_string(::getpid()) + "_" +

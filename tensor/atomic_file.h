@@ -30,6 +30,11 @@ class AtomicFile {
   bool committed_ = false;
 };
 
+// Throws "<error_prefix>: directory 'D' does not exist" unless the directory
+// `path` would be written in exists (AtomicFile checks this first; commands
+// call it before long work, so that it does not fail only at the end).
+void require_directory_for(const std::string& path, const std::string& error_prefix);
+
 // The whole file at once; errors read "cannot write '<path>': <why>".
 void write_file_atomic(const std::string& path, const std::string& contents);
 
