@@ -146,6 +146,14 @@ size_t small_class(size_t n) {
   return round_up(n, pow2 / 8);
 }
 
+// Gives every cached small block back to the system (the caller holds g_mutex).
+void free_small_blocks() {
+  for (auto& [cls, blocks] : small_blocks())
+    for (void* p : blocks) std::free(p);
+  small_blocks().clear();
+  g_cached_small = 0;
+}
+
 [[noreturn]] void out_of_memory(size_t nbytes) {
   throw Error("out of memory: could not allocate " + std::to_string(nbytes) + " bytes");
 }
@@ -157,10 +165,7 @@ void* cpu_alloc(size_t nbytes, size_t* block_bytes) {
     std::lock_guard<std::mutex> lock(g_mutex);
     void* p = arena().allocate(nbytes, block_bytes);
     if (!p) {  // no new region could be mapped: give the small blocks' memory back and retry
-      for (auto& [cls, blocks] : small_blocks())
-        for (void* b : blocks) std::free(b);
-      small_blocks().clear();
-      g_cached_small = 0;
+      free_small_blocks();
       p = arena().allocate(nbytes, block_bytes);
     }
     if (!p) out_of_memory(nbytes);
@@ -207,10 +212,7 @@ void cpu_free(void* p, size_t block_bytes) {
 
 void empty_cpu_cache() {
   std::lock_guard<std::mutex> lock(g_mutex);
-  for (auto& [cls, blocks] : small_blocks())
-    for (void* p : blocks) std::free(p);
-  small_blocks().clear();
-  g_cached_small = 0;
+  free_small_blocks();
   arena().drop_free_pages();
 }
 
