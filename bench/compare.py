@@ -247,26 +247,24 @@ def main():
     rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
     columns = ["workload", "size", "stylegrad ms", "PyTorch ms", "ratio", "GFLOP/s*", "% peak*",
                "stylegrad MB", "PyTorch MB"]
-    table = []
     for name, size in rows:
         # The small workloads take milliseconds: many more runs steady their medians.
         repeat = args.repeat if name.startswith("vgg19") else max(args.repeat, 51)
         sg = stylegrad_run(name, size, args.threads, repeat)
+        whole = name in ("vgg19-fwd", "vgg19-fwdbwd")  # whole networks: compare memory too
         t_ms = t_mb = None
         if torch is not None:
             fn, _ = torch_workload(torch, name, size)
             t_ms = torch_time(fn, repeat)
             del fn
-            if name in ("vgg19-fwd", "vgg19-fwdbwd"):  # whole networks: compare memory too
+            if whole:
                 t_mb = torch_rss_growth_mb(name, size, args.threads, args.repeat)
         gf = sg["gflops"]
-        whole = name in ("vgg19-fwd", "vgg19-fwdbwd")
-        table.append([name, str(size), "%.2f" % sg["median_ms"], "%.2f" % t_ms if t_ms else "-",
-                      "%.2f" % (sg["median_ms"] / t_ms) if t_ms else "-", "%.0f" % gf if gf else "-",
-                      "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
-                      "%.0f" % sg["rss_growth_mb"] if whole and sg["rss_growth_mb"] is not None else "-",
-                      "%.0f" % t_mb if t_mb is not None else "-"])
-        print_row(table[-1], args.markdown, flush=True)
+        print_row([name, str(size), "%.2f" % sg["median_ms"], "%.2f" % t_ms if t_ms else "-",
+                   "%.2f" % (sg["median_ms"] / t_ms) if t_ms else "-", "%.0f" % gf if gf else "-",
+                   "%.0f%%" % (100 * gf / peak_gflops) if gf else "-",
+                   "%.0f" % sg["rss_growth_mb"] if whole and sg["rss_growth_mb"] is not None else "-",
+                   "%.0f" % t_mb if t_mb is not None else "-"], args.markdown, flush=True)
     if args.gatys:
         sg_ms, t_ms = gatys_rows(torch, args.threads)
         print_row(["gatys-lbfgs100", "256", "%.0f" % sg_ms, "%.0f" % t_ms if t_ms else "-",
