@@ -1,7 +1,6 @@
 // stylegrad bench: times the workloads that matter (VGG-19 forward and
 // backward for Gatys, single conv layers, memory-bound ops, dispatch overhead).
 // bench/compare.py runs the same workloads in PyTorch and prints the ratios.
-#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "apps/commands.h"
 #include "autograd/grad_mode.h"
 #include "autograd/profiler.h"
+#include "kernels/cpu/simd.h"
 #include "models/vgg.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
@@ -54,54 +54,38 @@ double vgg19_flops(int64_t s) {
 }
 
 // The machine's fp32 FMA peak: per thread, 12 independent chains of fused
-// multiply-adds on the widest vectors the build targets (AVX-512: 16 floats,
-// AVX2 + FMA: 8). Twelve chains cover the FMA latency (4-5 cycles) times the
-// two FMA units of current x86 cores. The chains are twelve named variables
-// rather than an array: GCC keeps those in registers, an array it may spill.
-#if defined(__AVX512F__)
-using FmaVec = __m512;
-inline FmaVec fma_splat(float v) { return _mm512_set1_ps(v); }
-inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm512_fmadd_ps(acc, a, b); }
-inline float fma_lane0(FmaVec v) { return _mm512_cvtss_f32(v); }
-#elif defined(__FMA__)
-using FmaVec = __m256;
-inline FmaVec fma_splat(float v) { return _mm256_set1_ps(v); }
-inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return _mm256_fmadd_ps(acc, a, b); }
-inline float fma_lane0(FmaVec v) { return _mm256_cvtss_f32(v); }
-#else  // a portable build: scalar, far below the vector peak
-using FmaVec = float;
-inline FmaVec fma_splat(float v) { return v; }
-inline FmaVec fma_step(FmaVec acc, FmaVec a, FmaVec b) { return acc * a + b; }
-inline float fma_lane0(FmaVec v) { return v; }
-#endif
-constexpr int kFmaLanes = int(sizeof(FmaVec) / sizeof(float));
-
+// multiply-adds on the vectors the GEMM uses (kernels/cpu/simd.h: 16 floats
+// with AVX-512, 8 with AVX2). Twelve chains cover the FMA latency (4-5 cycles)
+// times the two FMA units of current x86 cores. The chains are twelve named
+// variables rather than an array: GCC keeps those in registers, an array it
+// may spill.
 Workload fma_peak() {
+  using namespace cpu::simd;
   const int64_t iters = 20'000'000;
   Workload w;
-  w.flops = double(iters) * 12 * kFmaLanes * 2 * omp_get_max_threads();  // chains x lanes x (mul + add)
+  w.flops = double(iters) * 12 * kLanes * 2 * omp_get_max_threads();  // chains x lanes x (mul + add)
   w.run = [iters] {
 #pragma omp parallel
     {
 #define SG_FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define SG_FMA_INIT(i) FmaVec acc##i = fma_splat(float(i));
-// The empty asm says acc may have changed, so the compiler can neither fold
-// the chain nor drop it: every FMA really executes.
-#define SG_FMA_STEP(i)             \
-  acc##i = fma_step(acc##i, a, b); \
-  asm volatile("" : "+x"(acc##i));
-#define SG_FMA_SUM(i) +fma_lane0(acc##i)
+#define SG_FMA_INIT(i) Vec acc##i = vsplat(float(i));
+#define SG_FMA_STEP(i)         \
+  acc##i = vfma(acc##i, a, b); \
+  opaque(acc##i);  // every FMA really executes
+#define SG_FMA_STORE(i) vstore(lanes + i * kLanes, acc##i);
       SG_FMA_CHAINS(SG_FMA_INIT)
-      const FmaVec a = fma_splat(0.999999f), b = fma_splat(1e-7f);
+      const Vec a = vsplat(0.999999f), b = vsplat(1e-7f);
       for (int64_t it = 0; it < iters; ++it) {
         SG_FMA_CHAINS(SG_FMA_STEP)
       }
-      volatile float keep = 0.0f SG_FMA_CHAINS(SG_FMA_SUM);
+      float lanes[12 * kLanes];
+      SG_FMA_CHAINS(SG_FMA_STORE)
+      volatile float keep = lanes[0];
       (void)keep;
 #undef SG_FMA_CHAINS
 #undef SG_FMA_INIT
 #undef SG_FMA_STEP
-#undef SG_FMA_SUM
+#undef SG_FMA_STORE
     }
   };
   return w;

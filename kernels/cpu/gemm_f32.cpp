@@ -19,59 +19,21 @@
 // a bound and every load is sequential; it also makes any input stride work.
 #include "kernels/cpu/gemm_f32.h"
 
-#if defined(__AVX2__) || defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 
 namespace sg::cpu {
 
 namespace {
 
-// ---- the vector type: 16 floats with AVX-512, 8 with AVX2; elsewhere (a
-// portable or sanitizer build) GCC's generic vectors, 8 floats in SSE pairs ----
-#if defined(__AVX512F__)
-using Vec = __m512;
-constexpr int kLanes = 16;
-inline Vec vload(const float* p) { return _mm512_loadu_ps(p); }
-inline Vec vsplat(float v) { return _mm512_set1_ps(v); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline Vec vmul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
-inline Vec vzero() { return _mm512_setzero_ps(); }
-inline void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-#elif defined(__AVX2__) && defined(__FMA__)
-using Vec = __m256;
-constexpr int kLanes = 8;
-inline Vec vload(const float* p) { return _mm256_loadu_ps(p); }
-inline Vec vsplat(float v) { return _mm256_set1_ps(v); }
-inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline Vec vmul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
-inline Vec vzero() { return _mm256_setzero_ps(); }
-inline void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-#else
-typedef float Vec __attribute__((vector_size(32)));
-constexpr int kLanes = 8;
-inline Vec vload(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline Vec vsplat(float v) { return Vec{} + v; }
-inline Vec vfma(Vec a, Vec b, Vec c) { return a * b + c; }
-inline Vec vmul(Vec a, Vec b) { return a * b; }
-inline Vec vzero() { return Vec{}; }
-inline void vstore(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-#endif
+using namespace simd;  // Vec, kLanes, vload, vfma, ... (kernels/cpu/simd.h)
 
 // Register tile: 6 rows x 2 vectors = 12 accumulators, plus 2 for B and 1 for
 // A: 15 of the 16 vector registers AVX2 has.
 constexpr int64_t MR = kGemmF32MR, NR = kGemmF32NR;
-static_assert(NR == 2 * kLanes, "gemm_f32.h's panel width must match the vector width");
 // Cache blocks: an MC x KC block of A (120 KB) fits in L2, a KC x NR panel of
 // B (16-32 KB) in L1, a KC x NC block of B in L3.
 constexpr int64_t KC = 256, MC = 120, NC = 3072;

@@ -1,17 +1,16 @@
 // The float32 GEMM (gemm_f32.cpp): packed operands and a register-tiled
-// micro-kernel, for AVX-512, AVX2 + FMA, or (other builds) GCC's generic vectors.
+// micro-kernel on the vectors of kernels/cpu/simd.h.
 #pragma once
 #include <cstdint>
 
+#include "kernels/cpu/simd.h"
+
 namespace sg::cpu {
 
-// The micro-kernel's tile of C: MR rows x NR columns (two vectors wide).
+// The micro-kernel's tile of C: MR rows x NR columns (two vectors wide:
+// 16 with AVX2, 32 with AVX-512).
 constexpr int64_t kGemmF32MR = 6;
-#if defined(__AVX512F__)
-constexpr int64_t kGemmF32NR = 32;
-#else
-constexpr int64_t kGemmF32NR = 16;
-#endif
+constexpr int64_t kGemmF32NR = 2 * simd::kLanes;
 
 // C = alpha A B + beta C, with the arguments of gemm() in gemm.h (K >= 1).
 // Threaded when called outside a parallel region and the product is large.
