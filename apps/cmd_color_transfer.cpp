@@ -6,7 +6,7 @@
 #include "apps/commands.h"
 #include "style/color.h"
 #include "tensor/error.h"
-#include "tensor/image.h"
+#include "io/image.h"
 
 namespace sg::cli {
 

@@ -14,9 +14,9 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "apps/onnx_ops.h"
+#include "onnx/ops.h"
 #include "tensor/error.h"
-#include "weights/onnx.h"
+#include "onnx/model.h"
 
 namespace fs = std::filesystem;
 

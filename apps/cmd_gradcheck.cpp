@@ -4,7 +4,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
-#include "autograd/gradcheck.h"
+#include "gradcheck/gradcheck.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 

@@ -11,7 +11,7 @@
 #include "ops/ops.h"
 #include "style/gatys.h"
 #include "tensor/error.h"
-#include "tensor/image.h"
+#include "io/image.h"
 #include "tensor/random.h"
 #include "weights/load.h"
 #include "weights/npy.h"

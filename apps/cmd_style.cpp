@@ -1,5 +1,6 @@
 // stylegrad style: Gatys neural style transfer with jcjohnson/neural-style's
-// options and conventions (see style/gatys.h for the losses).
+// options and conventions. The loop is style/transfer.h, the losses
+// style/gatys.h; this file parses options, prints progress and writes files.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,53 +14,20 @@
 #include "apps/loss_plot.h"
 #include "apps/progress.h"
 #include "autograd/grad_mode.h"
+#include "io/atomic_file.h"
+#include "io/image.h"
 #include "models/multiscale.h"
 #include "models/vgg.h"
-#include "nn/optim.h"
 #include "ops/ops.h"
 #include "style/color.h"
-#include "style/gatys.h"
-#include "tensor/atomic_file.h"
+#include "style/transfer.h"
 #include "tensor/error.h"
-#include "tensor/image.h"
 #include "tensor/random.h"
 #include "weights/load.h"
 
 namespace sg::cli {
 
 namespace {
-
-class VGGFeatures : public style::FeatureNet {
- public:
-  VGGFeatures(std::shared_ptr<models::VGG> vgg, std::string desc) : vgg_(std::move(vgg)), desc_(std::move(desc)) {}
-  std::map<std::string, Tensor> features(const Tensor& image, const std::vector<std::string>& layers) override {
-    return vgg_->forward_taps(image, layers);
-  }
-  std::string description() const override { return desc_; }
-
- private:
-  std::shared_ptr<models::VGG> vgg_;
-  std::string desc_;
-};
-
-class MultiScaleFeatures : public style::FeatureNet {
- public:
-  explicit MultiScaleFeatures(models::MultiScaleOptions o) : net_(o) {}
-  std::map<std::string, Tensor> features(const Tensor& image, const std::vector<std::string>& layers) override {
-    return net_.forward_taps(image, layers);
-  }
-  std::string description() const override {
-    std::string ks;
-    for (int64_t k : net_.options().kernel_sizes) ks += (ks.empty() ? "" : ",") + std::to_string(k);
-    return "random multi-scale network (kernels " + ks + ", " + std::to_string(net_.options().filters) +
-           " filters each, seed " + std::to_string(net_.options().seed) + ")";
-  }
-  bool normalized_losses() const override { return true; }
-  const models::MultiScaleNet& net() const { return net_; }
-
- private:
-  models::MultiScaleNet net_;
-};
 
 std::string with_suffix(const std::string& path, const std::string& suffix, const std::string& ext = "") {
   const size_t dot = path.find_last_of('.');
@@ -166,7 +134,7 @@ int cmd_style(int argc, char** argv) {
     }
     vgg->eval();
     vgg->requires_grad_(false);
-    net = std::make_unique<VGGFeatures>(vgg, desc);
+    net = std::make_unique<style::VGGFeatures>(vgg, desc);
   } else {
     SG_CHECK(weights_arg.empty(), "--weights applies to VGG models, not to --model multiscale");
     models::MultiScaleOptions mo;
@@ -174,151 +142,101 @@ int cmd_style(int argc, char** argv) {
     mo.filters = p.get_int("multiscale-filters");
     mo.kernel_sizes.clear();
     for (double k : parse_numbers(p.get_list("multiscale-kernels"), "--multiscale-kernels")) mo.kernel_sizes.push_back(int64_t(k));
-    net = std::make_unique<MultiScaleFeatures>(mo);
+    net = std::make_unique<style::MultiScaleFeatures>(mo);
   }
   std::fprintf(stderr, "features: %s\n", net->description().c_str());
 
   // ---- layers and weights (defaults depend on the network, see README) ----
   std::vector<std::string> all_layers;
-  if (auto* ms = dynamic_cast<MultiScaleFeatures*>(net.get())) all_layers = ms->net().layer_names();
+  if (auto* ms = dynamic_cast<style::MultiScaleFeatures*>(net.get())) all_layers = ms->layer_names();
   auto layers_or = [&](const char* opt, std::vector<std::string> vgg_default) {
     if (!p.get(opt).empty()) return p.get_list(opt);
     return is_vgg ? vgg_default : all_layers;
   };
-  const auto content_layers = layers_or("content-layers", {"relu4_2"});
-  const auto style_layers = layers_or("style-layers", {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"});
+  style::TransferOptions to;
+  to.content_layers = layers_or("content-layers", {"relu4_2"});
+  to.style_layers = layers_or("style-layers", {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"});
   auto weight_or = [&](const char* opt, double vgg_default, double ms_default) {
     return p.get(opt).empty() ? (is_vgg ? vgg_default : ms_default) : p.get_double(opt);
   };
-  style::LossWeights lw;
-  lw.content = weight_or("content-weight", 5.0, 0.01);
-  lw.style = weight_or("style-weight", 3e5, 1.0);
-  lw.tv = weight_or("tv-weight", 2e-2, 0.0);
-  std::string init = p.get("init").empty() ? (is_vgg ? "random" : "image") : p.get("init");
+  to.weights.content = weight_or("content-weight", 5.0, 0.01);
+  to.weights.style = weight_or("style-weight", 3e5, 1.0);
+  to.weights.tv = weight_or("tv-weight", 2e-2, 0.0);
+  const std::string init = p.get("init").empty() ? (is_vgg ? "random" : "image") : p.get("init");
   SG_CHECK(init == "random" || init == "image", "--init must be random or image, got '", init, "'");
+  to.init = init == "image" ? style::Init::image : style::Init::random;
   const std::string optimizer = p.get("optimizer");
   SG_CHECK(optimizer == "lbfgs" || optimizer == "adam", "--optimizer must be lbfgs or adam, got '", optimizer, "'");
-  const int64_t iters = p.get_int("num-iterations");
-  SG_CHECK(iters > 0, "--num-iterations must be positive");
+  to.optimizer = optimizer == "adam" ? style::Optimizer::adam : style::Optimizer::lbfgs;
+  to.learning_rate = p.get_double("learning-rate");
+  to.num_iterations = p.get_int("num-iterations");
+  SG_CHECK(to.num_iterations > 0, "--num-iterations must be positive");
   const int64_t print_iter = p.get_int("print-iter"), save_iter = p.get_int("save-iter");
-  const double style_scale = p.get_double("style-scale");
-  SG_CHECK(style_scale > 0, "--style-scale must be positive");
+  to.style_scale = p.get_double("style-scale");
+  SG_CHECK(to.style_scale > 0, "--style-scale must be positive");
+  to.seed = seed;
 
-  std::vector<int64_t> scales;
   if (!p.get("scales").empty())
-    for (double s : parse_numbers(p.get_list("scales"), "--scales")) scales.push_back(int64_t(s));
+    for (double s : parse_numbers(p.get_list("scales"), "--scales")) to.scales.push_back(int64_t(s));
   else
-    scales.push_back(p.get_int("image-size"));
-  for (int64_t s : scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
+    to.scales.push_back(p.get_int("image-size"));
+  for (int64_t s : to.scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
   {
-    // Refuse sizes whose activations cannot fit, before any work. Measured:
-    // VGG-19 forward + backward holds about 310 floats per input pixel at its
-    // peak (bench vgg19-fwdbwd: 325 MB at 512x512); the multiscale network
-    // about 4 x 64 per kernel size; both with a safety factor of 2.5. L-BFGS
-    // adds its history, 100 (s, y) pairs of 3 floats per pixel; Adam 2 moments.
-    const int64_t s = *std::max_element(scales.begin(), scales.end());
-    const double network = 2.5 * (is_vgg ? 310.0 : 4 * 64.0 * double(all_layers.size()));
-    const double floats_per_pixel = network + (optimizer == "lbfgs" ? 2 * 100 * 3 : 2 * 3);
-    const double need = double(s) * double(s) * floats_per_pixel * 4;
+    // Refuse sizes whose activations cannot fit, before any work.
+    const double need = style::transfer_memory_bytes(*net, to);
     const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
-    SG_CHECK(need < 0.8 * have, "image size ", s, " needs about ", int64_t(need / (1 << 30)), " GiB of memory, this machine has ",
-             int64_t(have / (1 << 30)), " GiB: use a smaller --image-size");
+    SG_CHECK(need < 0.8 * have, "image size ", *std::max_element(to.scales.begin(), to.scales.end()), " needs about ",
+             int64_t(need / (1 << 30)), " GiB of memory, this machine has ", int64_t(have / (1 << 30)),
+             " GiB: use a smaller --image-size");
   }
 
   // ---- images ----
   const Tensor content_full = load_image(p.get("content"));
   std::vector<Tensor> styles_full;
   for (const auto& s : p.get_list("style")) styles_full.push_back(load_image(s));
-  std::vector<double> blend(styles_full.size(), 1.0);
+  to.blend_weights.assign(styles_full.size(), 1.0);
   if (!p.get("style-blend-weights").empty()) {
-    blend = parse_numbers(p.get_list("style-blend-weights"), "--style-blend-weights");
-    SG_CHECK(blend.size() == styles_full.size(), "--style-blend-weights has ", blend.size(), " values for ",
-             styles_full.size(), " style images");
+    to.blend_weights = parse_numbers(p.get_list("style-blend-weights"), "--style-blend-weights");
+    SG_CHECK(to.blend_weights.size() == styles_full.size(), "--style-blend-weights has ", to.blend_weights.size(),
+             " values for ", styles_full.size(), " style images");
   }
-  Tensor init_full = p.get("init-image").empty() ? Tensor() : load_image(p.get("init-image"));
+  const Tensor init_full = p.get("init-image").empty() ? Tensor() : load_image(p.get("init-image"));
 
-  // ---- coarse-to-fine optimisation ----
-  std::vector<double> log_content, log_style, log_tv, log_total;
-  Tensor image;  // [1,3,H,W], the variable being optimised
-  Generator gen(seed);
-  for (size_t si = 0; si < scales.size(); ++si) {
-    const Tensor content = resize_to_longer_side(content_full, scales[si]).unsqueeze(0);
-    const int64_t H = content.size(2), W = content.size(3);
-    std::vector<Tensor> styles;
-    for (const auto& s : styles_full)
-      styles.push_back(resize_to_longer_side(s, std::max<int64_t>(16, int64_t(std::lround(double(scales[si]) * style_scale)))).unsqueeze(0));
-    if (si == 0) std::fprintf(stderr, "content %lldx%lld, %zu style image(s)\n", (long long)W, (long long)H, styles.size());
-
-    const style::StyleProblem problem =
-        style::make_problem(*net, content, styles, blend, content_layers, style_layers, lw);
-    Tensor start;
-    if (!image.defined()) {
-      if (init_full.defined()) start = resize_to_longer_side(init_full, scales[si]).unsqueeze(0);
-      else if (init == "image") start = content;
-      else start = randn(content.shape(), gen) * 0.001 + 0.5;  // neural-style: mean colour + tiny noise
-      if (start.size(2) != H || start.size(3) != W) start = upsample_bilinear2d(start, H, W, false);
-    } else {
-      start = upsample_bilinear2d(image.detach(), H, W, false);  // previous scale's result
-    }
-    image = start.detach().contiguous().clone();
-    image.requires_grad_();
-
-    Progress progress(iters, print_iter);
-    int64_t evals = 0;
-    style::Losses last;
-    auto closure = [&]() -> double {
-      image.set_grad(Tensor());
-      style::Losses l = style::evaluate(*net, problem, image);
-      l.total.backward();
-      const double total = l.total.item();
-      SG_CHECK(std::isfinite(total), "the loss became ", total, " at iteration ", evals,
-               " (try a smaller --learning-rate or --style-weight)");
-      log_content.push_back(l.content.item());
-      log_style.push_back(l.style.item());
-      log_tv.push_back(l.tv.item());
-      log_total.push_back(total);
-      char info[160];
-      std::snprintf(info, sizeof info, "content %.3e style %.3e tv %.3e total %.3e", log_content.back(),
-                    log_style.back(), log_tv.back(), total);
-      progress.update(evals, info);
-      if (save_iter > 0 && evals > 0 && evals % save_iter == 0 && evals < iters) {
-        NoGradGuard ng;
-        save_image(image.detach().squeeze(0), with_suffix(output, "_" + std::to_string(evals)));
-      }
-      ++evals;
-      return total;
-    };
-    if (optimizer == "lbfgs") {
-      nn::LBFGS::Options o;
-      o.max_iter = int(iters);
-      o.max_eval = int(iters) + 1;  // one evaluation at the start and one per iteration
-      o.tolerance_grad = -1;        // like neural-style: run all iterations
-      o.tolerance_change = -1;
-      nn::LBFGS opt({image}, o);
-      opt.step(closure);
-      closure();  // the losses at the final image (L-BFGS does not evaluate after its last step)
-    } else {
-      nn::Adam::Options o;
-      o.lr = p.get_double("learning-rate");
-      nn::Adam opt({image}, o);
-      for (int64_t i = 0; i < iters; ++i) {
-        closure();
-        opt.step();
-      }
-      closure();  // the losses at the final image
-    }
-    progress.finish();
-    std::fprintf(stderr, "scale %lld done: %lld evaluations in %s\n", (long long)scales[si], (long long)evals,
-                 format_duration(progress.elapsed_seconds()).c_str());
-  }
+  // ---- coarse-to-fine optimisation (style/transfer.h), with progress and intermediate images ----
+  std::unique_ptr<Progress> progress;
+  style::TransferCallbacks callbacks;
+  callbacks.scale_started = [&](size_t si, int64_t H, int64_t W) {
+    if (si == 0) std::fprintf(stderr, "content %lldx%lld, %zu style image(s)\n", (long long)W, (long long)H, styles_full.size());
+    progress = std::make_unique<Progress>(to.num_iterations, print_iter);
+  };
+  callbacks.evaluated = [&](int64_t evals, const style::LossRecord& l, const Tensor& image) {
+    char info[160];
+    std::snprintf(info, sizeof info, "content %.3e style %.3e tv %.3e total %.3e", l.content, l.style, l.tv, l.total);
+    progress->update(evals, info);
+    if (save_iter > 0 && evals > 0 && evals % save_iter == 0 && evals < to.num_iterations)
+      save_image(image.squeeze(0), with_suffix(output, "_" + std::to_string(evals)));
+  };
+  callbacks.scale_finished = [&](size_t si, int64_t evals) {
+    progress->finish();
+    std::fprintf(stderr, "scale %lld done: %lld evaluations in %s\n", (long long)to.scales[si], (long long)evals,
+                 format_duration(progress->elapsed_seconds()).c_str());
+  };
+  const style::TransferResult run = style::run_style_transfer(*net, content_full, styles_full, init_full, to, callbacks);
 
   // ---- outputs ----
   NoGradGuard ng;
-  Tensor result = image.detach().squeeze(0);
+  Tensor result = run.image.squeeze(0);
   if (p.has("original-colors"))
     result = style::keep_original_colors(resize_image(content_full, result.size(1), result.size(2)), result);
   save_image(result, output);
   std::fprintf(stderr, "wrote %s\n", output.c_str());
+  std::vector<double> log_content, log_style, log_tv, log_total;
+  for (const style::LossRecord& l : run.losses) {
+    log_content.push_back(l.content);
+    log_style.push_back(l.style);
+    log_tv.push_back(l.tv);
+    log_total.push_back(l.total);
+  }
   const std::vector<Series> series = {{"content", log_content}, {"style", log_style}, {"tv", log_tv}, {"total", log_total}};
   write_file_atomic(with_suffix(output, "_losses", ".svg"), loss_plot_svg(series, "stylegrad style: losses"));
   if (!p.get("loss-log").empty()) {

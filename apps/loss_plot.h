@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/atomic_file.h"  // write_file_atomic, used with the plot
+#include "io/atomic_file.h"  // write_file_atomic, used with the plot
 
 namespace sg::cli {
 

@@ -13,7 +13,6 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/profiler.h"
-#include "ops/ops.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -25,7 +24,7 @@ struct Buffer {
   int deps = 0;
 };
 
-void add_into(Tensor& slot, const Tensor& g) { slot = slot.defined() ? slot + g : g; }
+void add_into(Tensor& slot, const Tensor& g) { slot = slot.defined() ? sum_of_gradients(slot, g) : g; }
 
 TensorList run_engine(const TensorList& outputs, const TensorList& grad_outputs,
                       const std::vector<Edge>* capture_edges, bool retain_graph, bool create_graph,
@@ -185,6 +184,10 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
              " was not used to compute the outputs (pass allow_unused=true to get an undefined gradient)");
   }
   return result;
+}
+
+void Tensor::backward(const Tensor& g, bool retain_graph, bool create_graph) const {
+  sg::backward({*this}, {g}, retain_graph, create_graph);
 }
 
 void backward(const TensorList& outputs, const TensorList& grad_outputs, bool retain_graph,

@@ -1,7 +1,8 @@
 #include "autograd/node.h"
 
 #include "autograd/grad_mode.h"
-#include "ops/ops.h"
+#include "kernels/cpu/copy.h"
+#include "kernels/cpu/elementwise.h"
 #include "tensor/error.h"
 #include "tensor/storage.h"
 
@@ -53,15 +54,34 @@ TensorList AccumulateGrad::apply(const TensorList& grads) {
   const Tensor& g = grads[0];
   Tensor& acc = leaf_->grad;
   if (!acc.defined()) {
-    // A fresh tensor, not an alias of g: later accumulations must not modify
-    // a tensor the caller may hold. With create_graph, keep g's history.
-    acc = grad_mode_enabled() ? g : g.detach().clone();
+    // With create_graph, keep g's history. Otherwise a fresh tensor, not an
+    // alias of g: later accumulations must not modify a tensor the caller may hold.
+    if (grad_mode_enabled()) {
+      acc = g;
+    } else {
+      acc = empty_like(g);
+      cpu::copy(g, acc);
+    }
   } else if (grad_mode_enabled()) {
-    acc = acc + g;
+    acc = sum_of_gradients(acc, g);
   } else {
-    acc.add_(g);
+    SG_CHECK(acc.shape() == g.shape() && acc.dtype() == g.dtype() && acc.device().is_cpu(),
+             "AccumulateGrad: .grad is ", acc.str(), " but the new gradient is ", g.str());
+    cpu::binary(cpu::Binary::add, acc, g, acc);  // in place: each element reads and writes itself only
   }
   return {};
+}
+
+Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
+  SG_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype() && a.device() == b.device(),
+           "autograd: cannot add gradients ", a.str(), " and ", b.str());
+  SG_CHECK(a.device().is_cpu(), "autograd: adding gradients on ", a.device().str(), " has no kernel yet");
+  Tensor out = empty_like(a);
+  cpu::binary(cpu::Binary::add, a, b, out);
+  // d(a + b)/da = d(a + b)/db = 1: the incoming gradient flows to both unchanged.
+  if (any_requires_grad({a, b}))
+    record("add", {a, b}, {out}, [](BackwardContext&, const TensorList& g) -> TensorList { return {g[0], g[0]}; });
+  return out;
 }
 
 bool any_requires_grad(const TensorList& inputs) {

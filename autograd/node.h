@@ -98,6 +98,11 @@ Edge gradient_edge(const Tensor& t);
 void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn,
             bool save_outputs = false);
 
+// a + b for two gradients of the same tensor (same shape, dtype, device), as the
+// engine and AccumulateGrad sum them; recorded when grad mode is on (create_graph).
+// The autograd layer's own add: ops/ sits above this layer.
+Tensor sum_of_gradients(const Tensor& a, const Tensor& b);
+
 // ---- the engine (engine.cpp) ----
 // Like torch.autograd.grad: returns d(sum_k <outputs_k, grad_outputs_k>)/d(inputs_i).
 // An input the outputs do not depend on is an error, unless allow_unused:

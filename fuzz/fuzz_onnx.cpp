@@ -1,4 +1,4 @@
-// libFuzzer target: the ONNX readers (weights/onnx.cpp over weights/protobuf.cpp)
+// libFuzzer target: the ONNX readers (onnx/model.cpp over onnx/protobuf.cpp)
 // on arbitrary bytes, read both as a ModelProto and as a TensorProto. Each must
 // return or throw sg::Error; a crash, a sanitizer report, a leak or a timeout
 // is a bug. Run with `make fuzz` (seeds: tests/data/checkpoints and the ONNX node tests).
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "weights/onnx.h"
+#include "onnx/model.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

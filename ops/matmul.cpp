@@ -7,7 +7,7 @@
 // SYRK) computes one triangle. Backward: V appears twice, so
 //   dV = dG V + (V^T dG)^T = (dG + dG^T) V
 // one product where matmul's backward would make two and add them.
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/matmul.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -41,30 +41,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   };
   const Tensor a = gemm_ready(a_in).expand(sa), b = gemm_ready(b_in).expand(sb);
   Tensor out = empty(so, options_like(a_in));
-  const int64_t nbatch = batch.numel();
-
-  {
-    auto run = [&](auto z) {
-      using T = decltype(z);
-      const T* pa = static_cast<const T*>(a.raw_data());
-      const T* pb = static_cast<const T*>(b.raw_data());
-      T* po = static_cast<T*>(out.raw_data());
-      const int nd = so.size();
-#pragma omp parallel for if (nbatch > 1 && M * N * K * nbatch > (1 << 18))
-      for (int64_t i = 0; i < nbatch; ++i) {
-        int64_t oa = 0, ob = 0, r = i;
-        for (int d = batch.size() - 1; d >= 0; --d) {
-          const int64_t idx = r % batch[d];
-          r /= batch[d];
-          oa += idx * a.stride(d);
-          ob += idx * b.stride(d);
-        }
-        cpu::gemm<T>(M, N, K, T(1), pa + oa, a.stride(nd - 2), a.stride(nd - 1), pb + ob, b.stride(nd - 2),
-                     b.stride(nd - 1), T(0), po + i * M * N, N);
-      }
-    };
-    if (a.dtype() == DType::f32) run(float{}); else run(double{});
-  }
+  cpu::matmul(a, b, out);
 
   if (any_requires_grad({a_in, b_in}))
     record("matmul", {a_in, b_in}, {out}, [a_in, b_in](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -80,18 +57,11 @@ Tensor gram(const Tensor& v) {
   require_float("gram", v);
   require_cpu("gram", v);
   SG_CHECK(v.dim() >= 2, "gram: expected an input [..., C, K] with at least 2 dims, got ", v.shape().str());
-  const int64_t C = v.size(-2), K = v.size(-1);
   Shape out_shape = v.shape();
-  out_shape[out_shape.size() - 1] = C;
+  out_shape[out_shape.size() - 1] = v.size(-2);
   const Tensor vc = v.detach().contiguous();
   Tensor out = empty(out_shape, options_like(v));
-  const int64_t nbatch = C == 0 ? 0 : out.numel() / (C * C);
-  auto run = [&](auto z) {
-    using T = decltype(z);
-    for (int64_t i = 0; i < nbatch; ++i)
-      cpu::syrk<T>(C, K, T(1), vc.data<T>() + i * C * K, K, out.data<T>() + i * C * C, C);
-  };
-  if (v.dtype() == DType::f32) run(float{}); else run(double{});
+  cpu::gram(vc, out);
   if (any_requires_grad({v}))
     record("gram", {v}, {out}, [v](BackwardContext&, const TensorList& g) -> TensorList {
       return {matmul(g[0] + transpose(g[0], -1, -2), v)};

@@ -1,7 +1,7 @@
 // Every differentiable op of the engine, as free functions on Tensors.
 // Each family lives in ops/<family>.cpp (forward + backward formula), its
-// CPU kernel in kernels/cpu/<family>.cpp, its test in tests/test_<family>.cpp
-// and its gradcheck cases in the same ops/<family>.cpp file.
+// CPU kernel in kernels/cpu/<family>.cpp, its gradcheck cases in
+// gradcheck/<family>_cases.cpp and its tests in tests/test_<family>.cpp.
 //
 // Backward formulas are written with these same ops, so with create_graph the
 // backward pass is itself recorded and can be differentiated again.

@@ -38,6 +38,9 @@ class FeatureNet {
   virtual std::string description() const = 0;
   // true: use the normalised losses above (the random multi-scale network)
   virtual bool normalized_losses() const { return false; }
+  // Floats held per input pixel at the peak of a forward + backward pass,
+  // for estimating memory before any work (style/transfer.h).
+  virtual double floats_per_pixel() const = 0;
 };
 
 struct LossWeights {

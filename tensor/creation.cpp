@@ -1,7 +1,7 @@
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
-#include "autograd/node.h"
-#include "kernels/cpu/copy.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "tensor/storage.h"
@@ -21,41 +21,54 @@ Tensor empty(const Shape& shape, TensorOptions opt) {
   return t;
 }
 
-// Fills a CPU tensor and moves it to opt.device.
-static Tensor filled_on_device(const Shape& shape, TensorOptions opt, double value) {
-  TensorOptions host = opt;
-  host.device = Device::cpu();
-  host.requires_grad = false;
+// A new contiguous tensor on opt.device whose element i is value(i). The values
+// are written on the CPU, in the tensor's dtype, then copied to the device.
+// (Fresh tensors only: strided writes into existing tensors are kernels' work.)
+template <class ValueAt>
+static Tensor generate(const Shape& shape, TensorOptions opt, ValueAt value) {
+  TensorOptions host(opt.dtype);
   Tensor t = empty(shape, host);
-  cpu::fill(t, value);
-  t = t.to(opt.device);
+  const int64_t n = t.numel();
+  auto write = [&](auto* p) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    for (int64_t i = 0; i < n; ++i) p[i] = T(value(i));
+  };
+  switch (opt.dtype) {
+    case DType::f32: write(t.data<float>()); break;
+    case DType::f64: write(t.data<double>()); break;
+    case DType::i64: write(t.data<int64_t>()); break;
+    case DType::b8: write(t.data<bool>()); break;
+  }
+  if (!opt.device.is_cpu()) {
+    TensorOptions on_device(opt.dtype);
+    on_device.device = opt.device;
+    Tensor d = empty(shape, on_device);
+    device_copy(d.raw_data(), opt.device, t.raw_data(), Device::cpu(), size_t(n) * dtype_size(opt.dtype));
+    t = d;
+  }
   if (opt.requires_grad) t.requires_grad_();
   return t;
 }
 
-Tensor zeros(const Shape& shape, TensorOptions opt) { return filled_on_device(shape, opt, 0.0); }
-Tensor ones(const Shape& shape, TensorOptions opt) { return filled_on_device(shape, opt, 1.0); }
-Tensor full(const Shape& shape, double value, TensorOptions opt) { return filled_on_device(shape, opt, value); }
-
-template <class Fn>
-static Tensor generate(const Shape& shape, TensorOptions opt, Fn next) {
-  std::vector<double> v(size_t(shape.numel()));
-  for (double& x : v) x = next();
-  return from_vector(v, shape, opt);
+static Tensor filled(const Shape& shape, TensorOptions opt, double value) {
+  return generate(shape, opt, [value](int64_t) { return value; });
 }
+
+Tensor zeros(const Shape& shape, TensorOptions opt) { return filled(shape, opt, 0.0); }
+Tensor ones(const Shape& shape, TensorOptions opt) { return filled(shape, opt, 1.0); }
+Tensor full(const Shape& shape, double value, TensorOptions opt) { return filled(shape, opt, value); }
 
 Tensor arange(double start, double end, double step, TensorOptions opt) {
   SG_CHECK(step != 0, "arange: step must be non-zero");
   const int64_t n = std::max<int64_t>(0, int64_t(std::ceil((end - start) / step)));
-  int64_t i = 0;
-  return generate({n}, opt, [&] { return start + step * double(i++); });
+  return generate({n}, opt, [&](int64_t i) { return start + step * double(i); });
 }
 
 Tensor rand(const Shape& shape, Generator& gen, TensorOptions opt) {
-  return generate(shape, opt, [&] { return gen.uniform(); });
+  return generate(shape, opt, [&](int64_t) { return gen.uniform(); });
 }
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions opt) {
-  return generate(shape, opt, [&] { return gen.normal(); });
+  return generate(shape, opt, [&](int64_t) { return gen.normal(); });
 }
 Tensor rand(const Shape& shape, TensorOptions opt) { return rand(shape, default_generator(), opt); }
 Tensor randn(const Shape& shape, TensorOptions opt) { return randn(shape, default_generator(), opt); }
@@ -63,16 +76,7 @@ Tensor randn(const Shape& shape, TensorOptions opt) { return randn(shape, defaul
 Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions opt) {
   SG_CHECK(int64_t(values.size()) == shape.numel(), "from_vector: ", values.size(),
            " values for shape ", shape.str());
-  TensorOptions host = opt;
-  host.device = Device::cpu();
-  host.requires_grad = false;
-  Tensor src = empty(shape, TensorOptions(DType::f64));
-  std::copy(values.begin(), values.end(), src.data<double>());
-  Tensor t = empty(shape, host);
-  cpu::copy(src, t);
-  t = t.to(opt.device);
-  if (opt.requires_grad) t.requires_grad_();
-  return t;
+  return generate(shape, opt, [&](int64_t i) { return values[size_t(i)]; });
 }
 
 Tensor scalar_tensor(double v, TensorOptions opt) { return full({}, v, opt); }

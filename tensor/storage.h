@@ -21,7 +21,7 @@ struct Storage {
 };
 
 // Device allocator hooks: the CPU ones are in tensor/cpu_allocator.h; the
-// CUDA ones in kernels/cuda/device.cu, in CUDA builds only.
+// CUDA ones in tensor/cuda_memory.cu, in CUDA builds only.
 void* cuda_alloc(size_t nbytes, int device_index);
 void cuda_free(void* p, int device_index);
 

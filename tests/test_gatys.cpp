@@ -23,6 +23,7 @@ class TinyNet : public style::FeatureNet {
   }
   std::string description() const override { return "tiny"; }
   bool normalized_losses() const override { return normalized_; }
+  double floats_per_pixel() const override { return 7; }  // a and b
 
  private:
   Tensor w_;

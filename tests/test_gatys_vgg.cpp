@@ -3,34 +3,22 @@
 #include <cmath>
 
 #include "models/vgg.h"
-#include "style/gatys.h"
+#include "style/transfer.h"
 #include "tests/test_util.h"
 #include "weights/load.h"
 
 using namespace sg;
 using namespace sg::test;
 
-namespace {
-class VGGNet : public style::FeatureNet {
- public:
-  explicit VGGNet(models::VGG& v) : vgg(v) {}
-  std::map<std::string, Tensor> features(const Tensor& img, const std::vector<std::string>& layers) override {
-    return vgg.forward_taps(img, layers);
-  }
-  std::string description() const override { return "narrow vgg19"; }
-  models::VGG& vgg;
-};
-}  // namespace
-
 TEST_CASE("gatys: losses and image gradient match torch through VGG-19 (1e-4 relative)") {
   models::VGGOptions o;
   o.width_divisor = 16;
-  models::VGG vgg(o);
-  vgg.load_features(load_weights(STYLEGRAD_SOURCE_DIR "/tests/data/vgg/vgg19_narrow_zip.pth"));
-  vgg.requires_grad_(false);
+  auto vgg = std::make_shared<models::VGG>(o);
+  vgg->load_features(load_weights(STYLEGRAD_SOURCE_DIR "/tests/data/vgg/vgg19_narrow_zip.pth"));
+  vgg->requires_grad_(false);
   NamedTensors ref_list = read_safetensors(STYLEGRAD_SOURCE_DIR "/tests/reference/gatys.safetensors");
   std::map<std::string, Tensor> ref(ref_list.begin(), ref_list.end());
-  VGGNet net(vgg);
+  style::VGGFeatures net(vgg, "narrow vgg19");
   // The network is float32 (as in use); the reference is float64.
   auto problem = style::make_problem(net, ref.at("content"), {ref.at("style")}, {1.0}, {"relu4_2"},
                                      {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"}, {5.0, 3e5, 2e-2});

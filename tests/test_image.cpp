@@ -1,4 +1,4 @@
-#include "tensor/image.h"
+#include "io/image.h"
 
 #include <stdlib.h>  // mkdtemp
 

@@ -8,8 +8,8 @@
 #include <iterator>
 
 #include "tests/test_util.h"
-#include "weights/onnx.h"
-#include "weights/protobuf.h"
+#include "onnx/model.h"
+#include "onnx/protobuf.h"
 
 using namespace sg;
 using namespace sg::test;

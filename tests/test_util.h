@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/gradcheck.h"
+#include "gradcheck/gradcheck.h"
 #include "ops/ops.h"
 #include "tensor/random.h"
 

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "tensor/atomic_file.h"
+#include "io/atomic_file.h"
 #include "tensor/error.h"
 
 namespace sg {

@@ -11,7 +11,7 @@
 #include <limits>
 #include <set>
 
-#include "tensor/atomic_file.h"
+#include "io/atomic_file.h"
 #include "tensor/error.h"
 #include "weights/float16.h"
 #include "weights/json.h"

@@ -1,10 +1,10 @@
-#include "weights/onnx.h"
+#include "onnx/model.h"
 
 #include <cstring>
 #include <limits>
 #include <set>
 
-#include "weights/protobuf.h"
+#include "onnx/protobuf.h"
 
 namespace sg::onnx {
 

@@ -1,4 +1,4 @@
-#include "autograd/gradcheck.h"
+#include "gradcheck/gradcheck.h"
 
 #include <cmath>
 #include <sstream>

@@ -1,4 +1,4 @@
-// ONNX files read with the protobuf reader (weights/protobuf.h): a ModelProto's
+// ONNX files read with the protobuf reader (onnx/protobuf.h): a ModelProto's
 // graph (nodes, their attributes, the graph's inputs, outputs and initializers,
 // the opset) and TensorProto -> Tensor. Only the fields stylegrad uses are kept;
 // the rest are skipped, as protobuf allows.

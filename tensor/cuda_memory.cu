@@ -1,6 +1,6 @@
-// CUDA device plumbing: allocation and copies. Op kernels (.cu files next to
-// this one) are added by the CUDA issue; until then every op names itself in
-// a "no CUDA kernel" error when handed a CUDA tensor.
+// CUDA device memory behind Storage: allocation and copies (the hooks declared
+// in tensor/storage.h). Op kernels go in kernels/cuda/; until they exist every
+// op names itself in a "no CUDA kernel" error when handed a CUDA tensor.
 #include <cuda_runtime.h>
 
 #include <string>

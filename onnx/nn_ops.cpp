@@ -11,7 +11,7 @@
 #include <cmath>
 #include <limits>
 
-#include "apps/onnx_ops.h"
+#include "onnx/ops.h"
 #include "ops/ops.h"
 #include "tensor/random.h"
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "tests/cases/cases.h"
+#include "gradcheck/cases.h"
 
 namespace sg::cases {
 

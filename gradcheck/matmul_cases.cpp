@@ -1,4 +1,4 @@
-#include "tests/cases/cases.h"
+#include "gradcheck/cases.h"
 
 namespace sg::cases {
 

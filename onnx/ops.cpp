@@ -2,7 +2,7 @@
 // matmul ops, and the graph runner. Semantics follow onnx/docs/Operators.md;
 // where an op changed between opsets (an attribute became an input), both
 // forms are read.
-#include "apps/onnx_ops.h"
+#include "onnx/ops.h"
 
 #include <algorithm>
 #include <cmath>

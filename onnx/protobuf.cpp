@@ -1,4 +1,4 @@
-#include "weights/protobuf.h"
+#include "onnx/protobuf.h"
 
 #include <cstring>
 

@@ -38,7 +38,8 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const TensorFn& f, const TensorList& inputs, const GradcheckOptions& o = {});
 GradcheckResult gradgradcheck(const TensorFn& f, const TensorList& inputs, const GradcheckOptions& o = {});
 
-// One registered check: `stylegrad gradcheck` and tests/test_gradcheck.cpp run all of them.
+// One registered check: `stylegrad gradcheck` runs all of them, each tests/test_<family>.cpp
+// those of its ops (check_gradients in tests/test_util.h).
 struct GradcheckCase {
   std::string op;       // the op's name, as given on the command line
   std::string variant;  // what this case exercises, e.g. "stride2_pad1_groups2"
@@ -47,7 +48,7 @@ struct GradcheckCase {
   bool second_order = false;  // also run gradgradcheck
 };
 
-// Every case of every op family (tests/cases/*.cpp).
+// Every case of every op family (gradcheck/*_cases.cpp).
 const std::vector<GradcheckCase>& all_gradcheck_cases();
 
 }  // namespace sg

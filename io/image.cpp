@@ -1,7 +1,7 @@
 // Image files <-> tensors, on top of stb: stb_image decodes, stb_image_write
 // encodes, stb_image_resize resamples. The implementations are compiled into
 // Debian's libstb, so only the headers are included here.
-#include "tensor/image.h"
+#include "io/image.h"
 
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 
-#include "tensor/atomic_file.h"
+#include "io/atomic_file.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -120,7 +120,7 @@ void save_image(const Tensor& chw, const std::string& path, int jpeg_quality) {
     throw fail("JPEG quality must be in 1..100, got " + std::to_string(jpeg_quality));
   const Pixels8 pixels = quantize(chw, path);
 
-  // Encode in memory, then write the file in one go (tensor/atomic_file.h).
+  // Encode in memory, then write the file in one go (io/atomic_file.h).
   std::string encoded;
   const int ok = format == ImageFormat::png
                      ? stbi_write_png_to_func(append_to_string, &encoded, pixels.width, pixels.height,

@@ -5,8 +5,8 @@
 // stylegrad does not offer (an integer Add, a cubic Resize, a 3-D Conv) throws
 // onnx::Unsupported with the reason, never an approximation.
 //
-// apps/onnx_ops.cpp maps the elementwise, reduction, shape and matmul ops;
-// apps/onnx_nn_ops.cpp maps convolution, pooling, padding, resizing, norms,
+// onnx/ops.cpp maps the elementwise, reduction, shape and matmul ops;
+// onnx/nn_ops.cpp maps convolution, pooling, padding, resizing, norms,
 // softmax, dropout and the cross-entropy loss.
 #pragma once
 #include <map>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
-#include "weights/onnx.h"
+#include "onnx/model.h"
 
 namespace sg::onnx {
 
@@ -35,7 +35,7 @@ using OpTable = std::map<std::string, OpFn>;
 
 // Every op_type stylegrad can run.
 const OpTable& op_table();
-// Adds the mappings of apps/onnx_nn_ops.cpp.
+// Adds the mappings of onnx/nn_ops.cpp.
 void add_nn_ops(OpTable& table);
 
 // Throws Unsupported unless every input and output of the model is a tensor

@@ -1,10 +1,10 @@
-// Gradient-check cases, one file per op family (tests/cases/<family>_cases.cpp).
+// Gradient-check cases, one file per op family (gradcheck/<family>_cases.cpp).
 // Each case builds small fp64 inputs and names the function to check; the
 // registry (registry.cpp) lists the families.
 #pragma once
 #include <vector>
 
-#include "autograd/gradcheck.h"
+#include "gradcheck/gradcheck.h"
 #include "ops/ops.h"
 #include "tensor/random.h"
 
