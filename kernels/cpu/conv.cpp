@@ -136,9 +136,10 @@ void start_from_bias(T* out, const Tensor& bias, int64_t N, int64_t K, int64_t p
 //                       of different channels writes different image planes
 //   conv2d_weight_grad  a task per (sample, group, band), each thread summing
 //                       into its own copy of the weight gradient
-// Within a task the GEMMs run serially: Eigen starts no threads inside a
-// parallel region. With a single task (one sample and group, and a small
-// image or a single channel), there is no region and Eigen threads the GEMMs.
+// Within a task the GEMMs run serially: the GEMM (kernels/cpu/gemm.h) starts
+// no threads inside a parallel region. With a single task (one sample and
+// group, and a small image or a single channel), there is no region and the
+// GEMM threads itself.
 // Few large regions, rather than one per GEMM, also keep the threads from
 // waiting on each other when the machine is busy.
 bool worth_threads(int64_t tasks, int64_t flops) { return tasks > 1 && flops >= kParallelGrain; }
