@@ -19,8 +19,8 @@ GradcheckCase binary(const char* op, const char* variant, Shape sa, Shape sb,
           [f](const TensorList& x) { return f(x[0], x[1]); }, true};
 }
 
-// {a, b} with a = b + d, d at least 0.05 away from zero (a of shape `sa`, b's
-// shape broadcast to it when given), both fp64 leaves requiring grad.
+// {a, b} with a = b + d, each element of d at least 0.05 away from zero; a has
+// shape `sa` (b's shape when empty; b broadcasts to it). Both require grad.
 TensorList apart_from(const Tensor& b, Generator& g, Shape sa = {}) {
   if (sa.size() == 0) sa = b.shape();
   Tensor a = (b.detach() + input_away_from_zero(g, sa).detach()).detach();
