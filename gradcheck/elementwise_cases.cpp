@@ -18,6 +18,15 @@ GradcheckCase binary(const char* op, const char* variant, Shape sa, Shape sb,
           [=](Generator& g) -> TensorList { return {input(g, sa), input(g, sb, blo, bhi)}; },
           [f](const TensorList& x) { return f(x[0], x[1]); }, true};
 }
+
+// {a, b} with a = b + d, each element of d at least 0.05 away from zero; a has
+// shape `sa` (b's shape when empty; b broadcasts to it). Both require grad.
+TensorList apart_from(const Tensor& b, Generator& g, Shape sa = {}) {
+  if (sa.size() == 0) sa = b.shape();
+  Tensor a = (b.detach() + input_away_from_zero(g, sa).detach()).detach();
+  a.requires_grad_();
+  return {a, b};
+}
 }  // namespace
 
 std::vector<GradcheckCase> elementwise_cases() {
@@ -47,6 +56,13 @@ std::vector<GradcheckCase> elementwise_cases() {
       binary("mul", "same_3x4", {3, 4}, {3, 4}, [](const Tensor& a, const Tensor& b) { return a * b; }),
       binary("div", "broadcast_3x4/4", {3, 4}, {4}, [](const Tensor& a, const Tensor& b) { return a / b; }, 0.5, 2.0),
       binary("maximum", "3x4", {3, 4}, {3, 4}, [](const Tensor& a, const Tensor& b) { return maximum(a, b); }),
+      // a = b + d with |d| >= 0.05: no element near a tie, where minimum's gradient jumps
+      {"minimum", "3x4",
+       [](Generator& g) -> TensorList { return apart_from(input(g, {3, 4}), g); },
+       [](const TensorList& x) { return minimum(x[0], x[1]); }, true},
+      {"minimum", "broadcast_3x4,4",
+       [](Generator& g) -> TensorList { return apart_from(input(g, {4}), g, {3, 4}); },
+       [](const TensorList& x) { return minimum(x[0], x[1]); }, true},
   };
 }
 

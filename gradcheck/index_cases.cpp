@@ -31,6 +31,12 @@ std::vector<GradcheckCase> index_cases() {
       {"stack", "dim0",
        [](Generator& g) -> TensorList { return {input(g, {2, 3}), input(g, {2, 3})}; },
        [](const TensorList& x) { return stack({x[0] * x[1], x[1]}, 0); }, true},
+      {"flip", "dims_0_2",
+       [](Generator& g) -> TensorList { return {input(g, {2, 3, 4})}; },
+       [](const TensorList& x) { return flip(x[0] * x[0], {0, 2}); }, true},
+      {"flip", "neg_dim_of_transposed",
+       [](Generator& g) -> TensorList { return {input(g, {3, 4})}; },
+       [](const TensorList& x) { return flip((x[0] * x[0]).t(), {-1}); }, true},
   };
 }
 

@@ -94,9 +94,6 @@ std::vector<Tensor> binary(const OpCall& c) {
   return one(F(c.in_float(0), c.in_float(1)));
 }
 
-// Min(a, b) = -max(-a, -b): exact, and stylegrad has maximum only.
-Tensor minimum(const Tensor& a, const Tensor& b) { return neg(maximum(neg(a), neg(b))); }
-
 // Max, Min, Sum, Mean take any number of inputs, broadcast together.
 template <Tensor (*F)(const Tensor&, const Tensor&), bool Average = false>
 std::vector<Tensor> variadic(const OpCall& c) {
@@ -145,15 +142,10 @@ std::vector<Tensor> cast(const OpCall& c) {
 // ---------------- comparisons and selection ----------------
 
 std::vector<Tensor> greater(const OpCall& c) { return one(gt(c.in(0), c.in(1))); }
-std::vector<Tensor> less(const OpCall& c) { return one(gt(c.in(1), c.in(0))); }
+std::vector<Tensor> less(const OpCall& c) { return one(lt(c.in(0), c.in(1))); }
 std::vector<Tensor> equal(const OpCall& c) { return one(eq(c.in(0), c.in(1))); }
-
-// a >= b as where(a > b, true, a == b); a <= b likewise with the inputs swapped.
-Tensor greater_or_equal(const Tensor& a, const Tensor& b) {
-  return where(gt(a, b), ones({}, DType::b8), eq(a, b));
-}
-std::vector<Tensor> greater_equal(const OpCall& c) { return one(greater_or_equal(c.in(0), c.in(1))); }
-std::vector<Tensor> less_equal(const OpCall& c) { return one(greater_or_equal(c.in(1), c.in(0))); }
+std::vector<Tensor> greater_equal(const OpCall& c) { return one(ge(c.in(0), c.in(1))); }
+std::vector<Tensor> less_equal(const OpCall& c) { return one(le(c.in(0), c.in(1))); }
 
 std::vector<Tensor> where_op(const OpCall& c) { return one(where(c.in(0), c.in(1), c.in(2))); }
 
@@ -238,15 +230,6 @@ std::vector<Tensor> reduce(const OpCall& c) {
   return {};
 }
 
-// x reversed along dim, as a gather with the indices n-1, ..., 0.
-Tensor flip(const Tensor& x, int64_t dim) {
-  const int64_t n = x.size(dim);
-  Shape along = Shape::filled(x.dim(), 1);
-  along[dim] = n;
-  const Tensor reversed = reshape(arange(double(n - 1), -1, -1, DType::i64), along);
-  return gather(x, dim, expand(reversed, x.shape()).contiguous());
-}
-
 // ArgMax / ArgMin: the int64 index of the extreme along one axis. stylegrad's
 // max returns the first of equal maxima; the last one (select_last_index) is
 // the first one of x reversed, counted from the other end.
@@ -256,7 +239,7 @@ std::vector<Tensor> arg_extreme(const OpCall& c) {
   const int64_t axis = wrap_axis(c, c.node.get_int("axis", 0), x.dim());
   const bool keep = c.node.get_int("keepdims", 1) != 0;
   if (c.node.get_int("select_last_index", 0) == 0) return one(max(x, axis, keep).second);
-  const Tensor from_end = max(flip(x, axis), axis, keep).second;
+  const Tensor from_end = max(flip(x, {axis}), axis, keep).second;
   std::vector<double> index = from_end.to_vector();
   for (double& i : index) i = double(x.size(axis) - 1) - i;
   return one(from_vector(index, from_end.shape(), DType::i64));

@@ -244,6 +244,16 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
   return y;
 }
 
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  Tensor y = binary_forward("minimum", Binary::minimum, a, b);
+  if (any_requires_grad({a, b}))
+    record("minimum", {a, b}, {y}, [a, b](BackwardContext&, const TensorList& g) -> TensorList {
+      Tensor a_wins = binary_forward("minimum", Binary::ge_mask, b.detach(), a.detach());  // a <= b
+      return {sum_to(g[0] * a_wins, a.shape()), sum_to(g[0] * (1.0 - a_wins), b.shape())};
+    });
+  return y;
+}
+
 // ---------------- comparisons ----------------
 
 static Tensor compare(const char* name, cpu::Compare op, const Tensor& a, const Tensor& b) {
@@ -257,7 +267,12 @@ static Tensor compare(const char* name, cpu::Compare op, const Tensor& a, const 
 }
 Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", cpu::Compare::gt, a, b); }
 Tensor gt(const Tensor& a, double s) { return gt(a, full({}, s, options_like(a))); }
-Tensor lt(const Tensor& a, double s) { return compare("lt", cpu::Compare::lt, a, full({}, s, options_like(a))); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", cpu::Compare::lt, a, b); }
+Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, options_like(a))); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare("ge", cpu::Compare::ge, a, b); }
+Tensor ge(const Tensor& a, double s) { return ge(a, full({}, s, options_like(a))); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare("le", cpu::Compare::le, a, b); }
+Tensor le(const Tensor& a, double s) { return le(a, full({}, s, options_like(a))); }
 Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", cpu::Compare::eq, a, b); }
 
 // ---------------- operators ----------------

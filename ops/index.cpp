@@ -1,5 +1,8 @@
-// Selection and assembly: where, masked_fill, gather/scatter_add, cat/stack.
-// gather and scatter_add are each other's adjoint (and so each other's backward).
+// Selection and assembly: where, masked_fill, gather/scatter_add, cat/stack, flip.
+// gather and scatter_add are each other's adjoint (and so each other's backward);
+// flip is its own.
+#include <algorithm>
+
 #include "kernels/cpu/copy.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/index.h"
@@ -130,6 +133,27 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
     us.push_back(unsqueeze(xs[i], d));
   }
   return cat(us, d);
+}
+
+Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
+  SG_PROFILE("flip");
+  require_defined("flip", x, "input");
+  require_cpu("flip", x);
+  std::vector<int> wrapped;
+  for (int64_t dim : dims) {
+    const int d = wrap_dim(dim, x.dim(), "flip");
+    SG_CHECK(std::find(wrapped.begin(), wrapped.end(), d) == wrapped.end(), "flip: dim ", d,
+             " appears more than once in dims");
+    wrapped.push_back(d);
+  }
+  if (x.dim() == 0) wrapped.clear();  // a scalar has nothing to reverse (dims 0 and -1 name it, as in torch)
+  Tensor out = empty(x.shape(), options_like(x));
+  cpu::flip(x, wrapped, out);
+  if (any_requires_grad({x}))
+    record("flip", {x}, {out}, [dims](BackwardContext&, const TensorList& g) -> TensorList {
+      return {flip(g[0], dims)};
+    });
+  return out;
 }
 
 }  // namespace sg

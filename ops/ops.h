@@ -40,11 +40,17 @@ Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);  // gradient goes to the larger (ties: a)
+Tensor minimum(const Tensor& a, const Tensor& b);  // gradient goes to the smaller (ties: a)
 
 // ---- comparisons -> bool masks (ops/elementwise.cpp; not differentiable) ----
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, double s);
+Tensor lt(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, double s);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, double s);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, double s);
 Tensor eq(const Tensor& a, const Tensor& b);
 
 // ---- selection (ops/index.cpp) ----
@@ -56,6 +62,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
+// x reversed along each of dims: out[..., i, ...] = x[..., n-1-i, ...] (torch.flip; a copy)
+Tensor flip(const Tensor& x, const std::vector<int64_t>& dims);
 
 // ---- reductions (ops/reduce.cpp). An empty dims list reduces everything. ----
 Tensor sum(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);

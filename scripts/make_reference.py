@@ -187,6 +187,26 @@ def elementwise():
     a = f.uniform(3, 4)
     b = torch.where(f.mask(3, 4), a, f.uniform(3, 4))  # about half equal
     f.case("eq", "eq", [a, b], torch.eq, constant=(0, 1))
+
+    # Added after the cases above, so that their draws (and values) stay as they were.
+    for tag, sa, sb in shapes:
+        # minimum: as maximum, away from ties (torch halves a tie's gradient, stylegrad gives it to a)
+        a, b = f.uniform(*sa), f.uniform(*sb)
+        while ((a - b).abs() < 0.02).any():
+            a, b = f.uniform(*sa), f.uniform(*sb)
+        f.case(f"minimum_{tag}", "minimum", [a, b], torch.minimum)
+    a = f.uniform(3, 4)
+    b = torch.where(f.mask(3, 4), a, f.uniform(3, 4))  # about half equal: ties decide ge and le
+    f.case("lt", "lt", [a, b], torch.lt, constant=(0, 1))
+    f.case("ge", "ge", [a, b], torch.ge, constant=(0, 1))
+    f.case("le", "le", [a, b], torch.le, constant=(0, 1))
+    a, b = f.uniform(2, 1, 4), f.uniform(3, 1)
+    f.case("ge_broadcast", "ge", [a, b], torch.ge, constant=(0, 1))
+    f.case("le_broadcast", "le", [a, b], torch.le, constant=(0, 1))
+    x = f.uniform(3, 4)
+    x[0, :2] = 0.25  # exactly the scalar
+    f.case("ge_scalar", "ge_scalar", [x], lambda a: a >= 0.25, {"scalar": 0.25}, constant=(0,))
+    f.case("le_scalar", "le_scalar", [x], lambda a: a <= 0.25, {"scalar": 0.25}, constant=(0,))
     return f
 
 
@@ -215,6 +235,9 @@ def index():
     f.case("stack_last", "stack", [f.uniform(2, 3), f.uniform(2, 3), f.uniform(2, 3)],
            lambda *xs: torch.stack(xs, 2), {"dim": 2})
     f.case("stack_neg_dim", "stack", [f.uniform(3), f.uniform(3)], lambda *xs: torch.stack(xs, -1), {"dim": -1})
+    for tag, shape, dims in [("dim1", (3, 4), [1]), ("dims_0_2", (2, 3, 4), [0, 2]), ("neg_dim", (2, 3, 4), [-2]),
+                             ("all", (2, 3, 4), [2, 0, 1]), ("none", (3, 2), [])]:
+        f.case(f"flip_{tag}", "flip", [f.uniform(*shape)], lambda x, d=dims: torch.flip(x, d), {"dims": dims})
     return f
 
 

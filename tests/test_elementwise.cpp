@@ -7,7 +7,7 @@ using namespace sg::test;
 TEST_CASE("elementwise: gradients of every unary and binary op") {
   for (const char* op : {"neg", "exp", "log", "sqrt", "rsqrt", "abs", "pow", "relu", "leaky_relu", "tanh",
                          "sigmoid", "softplus", "clamp", "add_scalar", "mul_scalar", "add", "sub", "mul", "div",
-                         "maximum"}) {
+                         "maximum", "minimum"}) {
     SUBCASE(op) { check_gradients(op); }
   }
 }
@@ -20,6 +20,32 @@ TEST_CASE("elementwise: forward values") {
   check_close(abs(x), t64({2, 0.5, 0, 1.5}, {4}));
   check_close(softplus(t64({-1000, 0, 1000}, {3})), t64({0, std::log(2.0), 1000}, {3}));
   check_close(sigmoid(t64({0}, {1})), t64({0.5}, {1}));
+}
+
+// The reference cases keep away from ties (torch splits a tie's gradient in
+// half); stylegrad's tie rule, the whole gradient to a, is checked here.
+TEST_CASE("elementwise: maximum and minimum give a tie's gradient to a") {
+  Tensor a = t64({1, 2, 3}, {3}), b = t64({3, 2, 1}, {3});
+  a.requires_grad_();
+  b.requires_grad_();
+  check_close(maximum(a, b), t64({3, 2, 3}, {3}));
+  check_close(minimum(a, b), t64({1, 2, 1}, {3}));
+  sum(minimum(a, b) * t64({1, 10, 100}, {3})).backward();
+  check_close(a.grad(), t64({1, 10, 0}, {3}));
+  check_close(b.grad(), t64({0, 0, 100}, {3}));
+}
+
+TEST_CASE("elementwise: comparisons, ties included") {
+  Tensor a = t64({1, 2, 3}, {3}), b = t64({2}, {1});
+  CHECK(gt(a, b).to_vector() == std::vector<double>{0, 0, 1});
+  CHECK(lt(a, b).to_vector() == std::vector<double>{1, 0, 0});
+  CHECK(ge(a, b).to_vector() == std::vector<double>{0, 1, 1});
+  CHECK(le(a, b).to_vector() == std::vector<double>{1, 1, 0});
+  CHECK(ge(a, 2.0).to_vector() == std::vector<double>{0, 1, 1});
+  CHECK(le(a, 2.0).to_vector() == std::vector<double>{1, 1, 0});
+  CHECK(ge(a, b).dtype() == DType::b8);
+  Tensor i = from_vector({1, 5, 3}, {3}, DType::i64);  // any dtype compares
+  CHECK(le(i, from_vector({3}, {1}, DType::i64)).to_vector() == std::vector<double>{1, 0, 1});
 }
 
 TEST_CASE("elementwise: broadcasting follows numpy rules") {

@@ -159,10 +159,16 @@ OpTable core_ops() {
   t["mul"] = [](Inputs& in, Attrs&) { return mul(in[0], in[1]); };
   t["div"] = [](Inputs& in, Attrs&) { return div(in[0], in[1]); };
   t["maximum"] = [](Inputs& in, Attrs&) { return maximum(in[0], in[1]); };
+  t["minimum"] = [](Inputs& in, Attrs&) { return minimum(in[0], in[1]); };
   // comparisons
   t["gt"] = [](Inputs& in, Attrs&) { return gt(in[0], in[1]); };
   t["gt_scalar"] = [](Inputs& in, Attrs& a) { return gt(in[0], a.number("scalar")); };
+  t["lt"] = [](Inputs& in, Attrs&) { return lt(in[0], in[1]); };
   t["lt_scalar"] = [](Inputs& in, Attrs& a) { return lt(in[0], a.number("scalar")); };
+  t["ge"] = [](Inputs& in, Attrs&) { return ge(in[0], in[1]); };
+  t["ge_scalar"] = [](Inputs& in, Attrs& a) { return ge(in[0], a.number("scalar")); };
+  t["le"] = [](Inputs& in, Attrs&) { return le(in[0], in[1]); };
+  t["le_scalar"] = [](Inputs& in, Attrs& a) { return le(in[0], a.number("scalar")); };
   t["eq"] = [](Inputs& in, Attrs&) { return eq(in[0], in[1]); };
   // selection
   t["where"] = [](Inputs& in, Attrs&) { return where(in[0], in[1], in[2]); };
@@ -171,6 +177,7 @@ OpTable core_ops() {
   t["scatter_add"] = [](Inputs& in, Attrs& a) { return scatter_add(a.shape("shape"), a.integer("dim"), in[0], in[1]); };
   t["cat"] = [](Inputs& in, Attrs& a) { return cat(in.all(), a.integer("dim")); };
   t["stack"] = [](Inputs& in, Attrs& a) { return stack(in.all(), a.integer("dim")); };
+  t["flip"] = [](Inputs& in, Attrs& a) { return flip(in[0], a.integers("dims")); };
   // reductions
   t["sum"] = [](Inputs& in, Attrs& a) { return sum(in[0], a.integers("dims"), a.flag("keepdim")); };
   t["mean"] = [](Inputs& in, Attrs& a) { return mean(in[0], a.integers("dims"), a.flag("keepdim")); };

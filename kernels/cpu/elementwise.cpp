@@ -93,6 +93,7 @@ void binary(Binary op, const Tensor& a, const Tensor& b, const Tensor& out) {
       case Binary::mul: map2<T, T>(a, b, out, [](T x, T y) { return x * y; }); break;
       case Binary::div: map2<T, T>(a, b, out, [](T x, T y) { return x / y; }); break;
       case Binary::maximum: map2<T, T>(a, b, out, [](T x, T y) { return x >= y ? x : y; }); break;
+      case Binary::minimum: map2<T, T>(a, b, out, [](T x, T y) { return x <= y ? x : y; }); break;
       case Binary::ge_mask: map2<T, T>(a, b, out, [](T x, T y) { return T(x >= y); }); break;
     }
   });
@@ -104,6 +105,8 @@ void compare(Compare op, const Tensor& a, const Tensor& b, const Tensor& out) {
     switch (op) {
       case Compare::gt: map2<bool, T>(a, b, out, [](T x, T y) { return x > y; }); break;
       case Compare::lt: map2<bool, T>(a, b, out, [](T x, T y) { return x < y; }); break;
+      case Compare::ge: map2<bool, T>(a, b, out, [](T x, T y) { return x >= y; }); break;
+      case Compare::le: map2<bool, T>(a, b, out, [](T x, T y) { return x <= y; }); break;
       case Compare::eq: map2<bool, T>(a, b, out, [](T x, T y) { return x == y; }); break;
     }
   });

@@ -18,10 +18,10 @@ enum class Unary {
 };
 void unary(Unary op, const Tensor& x, const Tensor& out, double a = 0, double b = 0);
 
-enum class Binary { add, sub, mul, div, maximum, ge_mask /* a >= b ? 1 : 0, float */ };
+enum class Binary { add, sub, mul, div, maximum, minimum, ge_mask /* a >= b ? 1 : 0, float */ };
 void binary(Binary op, const Tensor& a, const Tensor& b, const Tensor& out);
 
-enum class Compare { gt, lt, eq };
+enum class Compare { gt, lt, ge, le, eq };
 void compare(Compare op, const Tensor& a, const Tensor& b, const Tensor& out_bool);
 
 // out = cond ? a : b   (cond is bool)

@@ -63,4 +63,24 @@ void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& 
   });
 }
 
+void flip(const Tensor& x, const std::vector<int>& dims, const Tensor& out) {
+  if (x.numel() == 0) return;
+  // A strided copy that reads each flipped dim backwards: from its last index,
+  // with its stride negated.
+  Strides xs = x.strides();
+  int64_t last = 0;
+  for (int d : dims) {
+    last += (x.size(d) - 1) * xs[d];
+    xs[d] = -xs[d];
+  }
+  dispatch_all(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    const T* px = static_cast<const T*>(x.raw_data()) + last;
+    T* po = static_cast<T*>(out.raw_data());
+    strided_loop<2>(out.shape(), {out.strides(), xs}, [&](int64_t n, const int64_t* off, const int64_t* st) {
+      for (int64_t j = 0; j < n; ++j) po[off[0] + j * st[0]] = px[off[1] + j * st[1]];
+    });
+  });
+}
+
 }  // namespace sg::cpu
