@@ -1,6 +1,7 @@
 #include "nn/module.h"
 
 #include <map>
+#include <set>
 
 #include "autograd/grad_mode.h"
 #include "tensor/error.h"
@@ -20,22 +21,48 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   return value;
 }
 
-void Module::collect(const std::string& prefix, bool params, NamedTensors& out) const {
-  for (const auto& [name, t] : params ? params_ : buffers_)
-    if (t.defined()) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_)
-    if (child) child->collect(prefix + name + ".", params, out);
+void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
+  SG_CHECK(m != nullptr, "register_module: module '", name, "' is null");
+  SG_CHECK(!name.empty() && name.find('.') == std::string::npos, "register_module: bad name '", name,
+           "' (expected a non-empty name without '.')");
+  for (const auto& [existing, c] : children_)
+    SG_CHECK(existing != name, "register_module: a child named '", name, "' already exists");
+  children_.emplace_back(name, std::move(m));
+}
+
+static void collect_modules(Module* m, const std::string& name, std::set<const Module*>& seen, NamedModules& out) {
+  if (!seen.insert(m).second) return;
+  out.emplace_back(name, m);
+  for (const auto& [child_name, child] : m->named_children())
+    collect_modules(child.get(), name.empty() ? child_name : name + "." + child_name, seen, out);
+}
+
+NamedModules Module::named_modules() {
+  NamedModules out;
+  std::set<const Module*> seen;
+  collect_modules(this, "", seen, out);
+  return out;
+}
+
+void Module::collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const {
+  if (params)
+    for (const auto& [name, t] : params_)
+      if (t.defined()) out.emplace_back(prefix + name, t);
+  if (buffers)
+    for (const auto& [name, t] : buffers_)
+      if (t.defined()) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, buffers, out);
 }
 
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
-  collect("", true, out);
+  collect("", true, false, out);
   return out;
 }
 
 NamedTensors Module::named_buffers() const {
   NamedTensors out;
-  collect("", false, out);
+  collect("", false, true, out);
   return out;
 }
 
@@ -46,8 +73,8 @@ std::vector<Tensor> Module::parameters() const {
 }
 
 NamedTensors Module::state_dict() const {
-  NamedTensors out = named_parameters();
-  for (auto& nb : named_buffers()) out.push_back(nb);
+  NamedTensors out;
+  collect("", true, true, out);
   return out;
 }
 
@@ -74,8 +101,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
 
 void Module::train(bool on) {
   training_ = on;
-  for (auto& [n, c] : children_)
-    if (c) c->train(on);
+  for (auto& [n, c] : children_) c->train(on);
 }
 
 void Module::zero_grad() {
@@ -92,13 +118,23 @@ int64_t Module::num_parameters() const {
   return n;
 }
 
-void Sequential::push_back(std::shared_ptr<Module> m) {
-  register_module(std::to_string(children().size()), std::move(m));
+ModuleList::ModuleList(const std::vector<std::shared_ptr<Module>>& modules) {
+  for (const auto& m : modules) push_back(m);
+}
+
+void ModuleList::push_back(std::shared_ptr<Module> m) {
+  register_module(std::to_string(modules_.size()), m);
+  modules_.push_back(std::move(m));
+}
+
+const std::shared_ptr<Module>& ModuleList::operator[](size_t i) const {
+  SG_CHECK(i < modules_.size(), "ModuleList: index ", i, " out of range (size ", modules_.size(), ")");
+  return modules_[i];
 }
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (const auto& [name, m] : children()) h = m->forward(h);
+  for (const auto& m : *this) h = m->forward(h);
   return h;
 }
 

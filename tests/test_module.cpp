@@ -1,0 +1,131 @@
+// The Module API against torch.nn.Module: named_modules, state_dict keys and
+// apply order on a nested model (tests/reference/module.txt, written by
+// scripts/make_init_reference.py), ModuleList, feature taps, to(dtype/device).
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "nn/layers.h"
+#include "tests/test_util.h"
+
+using namespace sg;
+using namespace sg::test;
+
+namespace {
+
+// torch's Net in scripts/make_init_reference.py, layer for layer.
+class Net : public nn::Module {
+ public:
+  Net() {
+    stem = register_module("stem", std::make_shared<nn::Conv2d>(3, 4, 3));
+    act = register_module("act", std::make_shared<nn::ReLU>());
+    blocks = register_module("blocks", std::make_shared<nn::ModuleList>());
+    blocks->push_back(std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Conv2d>(4, 4, 3, 1, 1), std::make_shared<nn::InstanceNorm2d>(4, true),
+        std::make_shared<nn::ReLU>()}));
+    blocks->push_back(std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Conv2d>(4, 4, 3, 1, 1, false), std::make_shared<nn::BatchNorm2d>(4),
+        std::make_shared<nn::LeakyReLU>(0.2)}));
+    head = register_module("head", std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Pad2d>(1, PadMode::reflect), std::make_shared<nn::Conv2d>(4, 3, 3), act,
+        std::make_shared<nn::Tanh>()}));
+    gain = register_parameter("gain", ones({3}));
+    step = register_buffer("step", zeros({}));
+  }
+  Tensor forward(const Tensor& x) override {
+    Tensor h = act->forward(stem->forward(x));
+    for (const auto& block : *blocks) h = block->forward(h);
+    return head->forward(h) * gain.reshape({1, 3, 1, 1});
+  }
+  std::shared_ptr<nn::Conv2d> stem;
+  std::shared_ptr<nn::ReLU> act;
+  std::shared_ptr<nn::ModuleList> blocks;
+  std::shared_ptr<nn::Sequential> head;
+  Tensor gain, step;
+};
+
+// The torch class a module stands for (Sequential before ModuleList: it derives from it).
+std::string torch_class(nn::Module* m) {
+  if (dynamic_cast<Net*>(m)) return "Net";
+  if (dynamic_cast<nn::Conv2d*>(m)) return "Conv2d";
+  if (dynamic_cast<nn::ReLU*>(m)) return "ReLU";
+  if (dynamic_cast<nn::Sequential*>(m)) return "Sequential";
+  if (dynamic_cast<nn::ModuleList*>(m)) return "ModuleList";
+  if (dynamic_cast<nn::InstanceNorm2d*>(m)) return "InstanceNorm2d";
+  if (dynamic_cast<nn::BatchNorm2d*>(m)) return "BatchNorm2d";
+  if (dynamic_cast<nn::LeakyReLU*>(m)) return "LeakyReLU";
+  if (auto* p = dynamic_cast<nn::Pad2d*>(m); p && p->mode == PadMode::reflect) return "ReflectionPad2d";
+  if (dynamic_cast<nn::Tanh*>(m)) return "Tanh";
+  return "?";
+}
+
+// tests/reference/module.txt: lines `KIND "NAME" [CLASS]`, grouped by kind.
+std::map<std::string, std::vector<std::string>> load_module_reference() {
+  std::ifstream f(STYLEGRAD_SOURCE_DIR "/tests/reference/module.txt");
+  REQUIRE_MESSAGE(f.good(), "missing tests/reference/module.txt (run scripts/make_init_reference.py)");
+  std::map<std::string, std::vector<std::string>> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    const size_t q0 = line.find('"'), q1 = line.find('"', q0 + 1);
+    REQUIRE(q1 != std::string::npos);
+    std::string entry = line.substr(q0 + 1, q1 - q0 - 1);
+    if (q1 + 1 < line.size()) entry += " " + line.substr(q1 + 2);  // the class
+    out[line.substr(0, q0 - 1)].push_back(entry);
+  }
+  return out;
+}
+
+// One line per entry, so that a failed CHECK prints both lists.
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += x + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("module: named_modules, state_dict keys and apply order match torch on a nested model") {
+  auto ref = load_module_reference();
+  REQUIRE(ref["module"].size() == 16);
+  Net net;
+
+  std::vector<std::string> modules;
+  std::map<nn::Module*, std::string> name_of;
+  for (const auto& [name, m] : net.named_modules()) {
+    modules.push_back(name + " " + torch_class(m));
+    name_of[m] = name;
+  }
+  CHECK(joined(modules) == joined(ref["module"]));  // the shared ReLU is listed once, as "act"
+
+  std::vector<std::string> keys;
+  for (const auto& [name, t] : net.state_dict()) keys.push_back(name);
+  CHECK(joined(keys) == joined(ref["state"]));
+
+  std::vector<std::string> visited;
+  net.apply([&](nn::Module& m) { visited.push_back(name_of.at(&m)); });
+  CHECK(joined(visited) == joined(ref["apply"]));  // children first, then the module; the shared ReLU twice
+
+  std::vector<std::string> children;
+  for (const auto& [name, c] : net.named_children()) children.push_back(name);
+  CHECK(joined(children) == joined({"stem", "act", "blocks", "head"}));
+  CHECK(net.blocks->named_modules()[2].first == "0.0");  // names are relative to the module asked
+}
+
+TEST_CASE("module: ModuleList holds, indexes and iterates its modules; it has no forward") {
+  nn::ModuleList list;
+  auto a = std::make_shared<nn::Linear>(2, 3), b = std::make_shared<nn::Linear>(3, 1, false);
+  list.push_back(a);
+  list.push_back(b);
+  CHECK(list.size() == 2);
+  CHECK(list[0] == a);
+  CHECK(list[1] == b);
+  std::vector<nn::Module*> seen;
+  for (const auto& m : list) seen.push_back(m.get());
+  CHECK(seen == std::vector<nn::Module*>{a.get(), b.get()});
+  std::vector<std::string> keys;
+  for (const auto& [name, t] : list.state_dict()) keys.push_back(name);
+  CHECK(joined(keys) == joined({"0.weight", "0.bias", "1.weight"}));
+  CHECK(error_of([&] { list[2]; }) == "ModuleList: index 2 out of range (size 2)");
+  CHECK(error_of([&] { list.forward(zeros({1, 2})); }) == "this module does not take a single tensor input");
+  CHECK(error_of([&] { list.push_back(nullptr); }) == "register_module: module '2' is null");
+}
