@@ -1,5 +1,6 @@
 #include "nn/module.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -136,6 +137,29 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (const auto& m : *this) h = m->forward(h);
   return h;
+}
+
+FeaturesAndOutput Sequential::forward_features(const Tensor& x, const std::vector<int64_t>& layers,
+                                                bool encode_only) {
+  for (int64_t i : layers)
+    SG_CHECK(i >= -1 && i < int64_t(size()), "Sequential::forward_features: layer ", i, " out of range (",
+             size(), " children; -1 means the end)");
+  FeaturesAndOutput out;
+  if (layers.empty()) {
+    out.output = forward(x);
+    return out;
+  }
+  // CUT's early return compares with layers[-1] after appending len(model) for a -1.
+  const bool has_end = std::find(layers.begin(), layers.end(), -1) != layers.end();
+  const int64_t stop_after = has_end ? int64_t(size()) : layers.back();
+  Tensor h = x;
+  for (int64_t i = 0; i < int64_t(size()); ++i) {
+    h = (*this)[size_t(i)]->forward(h);
+    if (std::find(layers.begin(), layers.end(), i) != layers.end()) out.features.push_back(h);
+    if (encode_only && i == stop_after) return out;
+  }
+  out.output = h;
+  return out;
 }
 
 }  // namespace sg::nn

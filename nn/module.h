@@ -94,12 +94,28 @@ class ModuleList : public Module {
   std::vector<std::shared_ptr<Module>> modules_;
 };
 
+// What Sequential::forward_features returns.
+struct FeaturesAndOutput {
+  std::vector<Tensor> features;  // the outputs of the tapped children, in the children's order
+  Tensor output;                 // the last child's output; undefined when encode_only stopped early
+};
+
 // A ModuleList whose forward applies its children in order, like torch.nn.Sequential.
 class Sequential : public ModuleList {
  public:
   Sequential() = default;
   explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules) : ModuleList(modules) {}
   Tensor forward(const Tensor& x) override;
+
+  // CUT's ResnetGenerator.forward(input, layers, encode_only) on this Sequential:
+  // runs the children in order and keeps the output of child i for every i in
+  // `layers` (once, however often i is listed). With encode_only it stops
+  // right after child layers.back() and leaves `output` undefined; -1 in
+  // `layers` taps nothing but makes it run to the end (CUT appends
+  // len(model), an index no child has), so `output` is then set. Empty
+  // `layers`: a plain forward. An index outside [-1, size()) is an error
+  // (CUT would ignore it).
+  FeaturesAndOutput forward_features(const Tensor& x, const std::vector<int64_t>& layers, bool encode_only = false);
 };
 
 }  // namespace sg::nn

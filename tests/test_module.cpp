@@ -129,3 +129,73 @@ TEST_CASE("module: ModuleList holds, indexes and iterates its modules; it has no
   CHECK(error_of([&] { list.forward(zeros({1, 2})); }) == "this module does not take a single tensor input");
   CHECK(error_of([&] { list.push_back(nullptr); }) == "register_module: module '2' is null");
 }
+
+namespace {
+
+// y = a x + b, counting its calls, so that a test sees which children ran.
+class Affine : public nn::Module {
+ public:
+  Affine(double a, double b, int* calls) : a(a), b(b), calls(calls) {}
+  Tensor forward(const Tensor& x) override {
+    ++*calls;
+    return x * a + b;
+  }
+  double a, b;
+  int* calls;
+};
+
+}  // namespace
+
+TEST_CASE("module: Sequential::forward_features taps children as CUT's ResnetGenerator.forward does") {
+  int calls = 0;
+  nn::Sequential seq({std::make_shared<Affine>(2, 0, &calls), std::make_shared<Affine>(1, 3, &calls),
+                      std::make_shared<Affine>(-1, 0, &calls), std::make_shared<Affine>(0.5, 1, &calls)});
+  const Tensor x = t64({1, -2}, {2});
+  // by hand: child 0 -> [2, -4], 1 -> [5, -1], 2 -> [-5, 1], 3 -> [-1.5, 1.5]
+  const Tensor f0 = t64({2, -4}, {2}), f1 = t64({5, -1}, {2}), f2 = t64({-5, 1}, {2}), out = t64({-1.5, 1.5}, {2});
+  auto run = [&](const std::vector<int64_t>& layers, bool encode_only) {
+    calls = 0;
+    return seq.forward_features(x, layers, encode_only);
+  };
+
+  auto r = run({0, 2}, false);  // the output of each listed child, and the network's output
+  REQUIRE(r.features.size() == 2);
+  check_close(r.features[0], f0, 0, 0);
+  check_close(r.features[1], f2, 0, 0);
+  check_close(r.output, out, 0, 0);
+  CHECK(calls == 4);
+
+  r = run({0, 2}, true);  // encode_only: stops after child 2
+  CHECK(r.features.size() == 2);
+  CHECK_FALSE(r.output.defined());
+  CHECK(calls == 3);
+
+  r = run({2, 0}, true);  // the stop is layers.back(), not the largest index; taps in the children's order
+  REQUIRE(r.features.size() == 1);
+  check_close(r.features[0], f0, 0, 0);
+  CHECK(calls == 1);
+
+  r = run({1, -1}, true);  // -1: no early stop, so the output comes back too; -1 itself taps nothing
+  REQUIRE(r.features.size() == 1);
+  check_close(r.features[0], f1, 0, 0);
+  check_close(r.output, out, 0, 0);
+  CHECK(calls == 4);
+
+  r = run({3, 3}, false);  // listed twice, tapped once
+  REQUIRE(r.features.size() == 1);
+  check_close(r.features[0], out, 0, 0);
+
+  r = run({}, true);  // no layers: a plain forward
+  CHECK(r.features.empty());
+  check_close(r.output, out, 0, 0);
+
+  CHECK(error_of([&] { run({4}, false); }) ==
+        "Sequential::forward_features: layer 4 out of range (4 children; -1 means the end)");
+  CHECK(error_of([&] { run({-2}, true); }).find("layer -2 out of range") != std::string::npos);
+
+  // Taps are part of the graph: a loss on a feature reaches the input.
+  Tensor xg = t64({1, -2}, {2});
+  xg.requires_grad_();
+  sum(seq.forward_features(xg, {1}, true).features[0]).backward();
+  check_close(xg.grad(), t64({2, 2}, {2}), 0, 0);
+}
