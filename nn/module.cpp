@@ -100,6 +100,48 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
                 (given.size() > 1 ? " (and " + std::to_string(given.size() - 1) + " more)" : ""));
 }
 
+// Replaces the data of every distinct tensor in `tensors` (and of its .grad)
+// with convert(tensor), in place: the TensorImpl keeps its identity and
+// autograd fields and takes the converted storage, strides and dtype.
+template <class Convert>
+static void convert_in_place(const NamedTensors& tensors, Convert convert) {
+  NoGradGuard no_grad;
+  std::set<TensorImpl*> seen;
+  std::vector<std::pair<TensorImpl*, Tensor>> values, grads;
+  for (const auto& [name, t] : tensors) {
+    if (!seen.insert(t.impl()).second) continue;
+    values.emplace_back(t.impl(), convert(t.detach()));
+    if (t.grad().defined()) grads.emplace_back(t.impl(), convert(t.grad().detach()));
+  }
+  for (auto& [impl, v] : values) {
+    SG_CHECK(v.shape() == impl->shape, "Module::to: a conversion changed a shape");
+    impl->storage = v.storage();
+    impl->strides = v.strides();
+    impl->offset = v.offset();
+    impl->dtype = v.dtype();
+  }
+  for (auto& [impl, g] : grads) impl->grad = g;
+}
+
+Module& Module::to(DType dtype) {
+  SG_CHECK(is_floating(dtype), "Module::to: expected float32 or float64, got ", dtype_name(dtype));
+  convert_in_place(state_dict(), [dtype](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
+  return *this;
+}
+
+Module& Module::to(Device device) {
+  if (device.is_cuda()) {
+#ifdef STYLEGRAD_WITH_CUDA
+    SG_CHECK(cuda_available(), "Module::to(", device.str(), "): no CUDA device is present");
+#else
+    throw Error("Module::to(" + device.str() +
+                "): this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)");
+#endif
+  }
+  convert_in_place(state_dict(), [device](const Tensor& t) { return t.to(device); });
+  return *this;
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [n, c] : children_) c->train(on);

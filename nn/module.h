@@ -53,6 +53,17 @@ class Module {
     return *this;
   }
 
+  // torch's module.to(dtype) / module.to(device), in place: every floating
+  // parameter and buffer (to(dtype); integer buffers such as
+  // num_batches_tracked keep their type), or every one (to(device)), and its
+  // .grad, is converted, and the tensor takes the new data itself, so every
+  // handle a layer holds (Conv2d::weight) sees it; requires_grad stays. All are
+  // converted before any is replaced: on an error the module is unchanged.
+  // Create optimizers afterwards (their state is not converted), and do not
+  // convert between a forward and its backward.
+  Module& to(DType dtype);
+  Module& to(Device device);  // cuda without a CUDA build or device: one error
+
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }

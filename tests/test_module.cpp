@@ -199,3 +199,73 @@ TEST_CASE("module: Sequential::forward_features taps children as CUT's ResnetGen
   sum(seq.forward_features(xg, {1}, true).features[0]).backward();
   check_close(xg.grad(), t64({2, 2}, {2}), 0, 0);
 }
+
+TEST_CASE("module: to(float64) converts in place: handles, requires_grad, grads and keys stay; gradcheck in fp64") {
+  manual_seed(5);
+  Net net;
+  std::vector<std::string> keys_before;
+  for (const auto& [name, t] : net.state_dict()) keys_before.push_back(name);
+  const Tensor weight = net.stem->weight;                     // a handle taken before the conversion
+  auto block1 = std::dynamic_pointer_cast<nn::Sequential>((*net.blocks)[1]);
+  const Tensor running_mean = std::dynamic_pointer_cast<nn::BatchNorm2d>((*block1)[1])->running_mean;  // a buffer
+  const std::vector<double> weight_f32 = weight.to_vector();
+  Tensor x = randn({1, 3, 6, 6});
+  sum(net.forward(x)).backward();  // gives every parameter a float32 .grad
+  REQUIRE(weight.grad().defined());
+
+  net.to(DType::f64);
+  CHECK(weight.dtype() == DType::f64);
+  CHECK(weight.impl() == net.stem->weight.impl());
+  CHECK(weight.to_vector() == weight_f32);  // float32 -> float64 is exact
+  CHECK(running_mean.dtype() == DType::f64);
+  CHECK(weight.grad().dtype() == DType::f64);
+  std::vector<std::string> keys_after;
+  for (const auto& [name, t] : net.state_dict()) {
+    keys_after.push_back(name);
+    const bool is_count = name == "blocks.1.1.num_batches_tracked";
+    INFO(name);
+    CHECK(t.dtype() == (is_count ? DType::i64 : DType::f64));  // integer buffers keep their type
+  }
+  CHECK(joined(keys_after) == joined(keys_before));
+  for (const auto& [name, p] : net.named_parameters()) CHECK(p.requires_grad());
+  for (const auto& [name, b] : net.named_buffers()) CHECK_FALSE(b.requires_grad());
+
+  // The whole model now runs in float64, so its input gradient can be gradient-checked.
+  Tensor x64 = randn({1, 3, 6, 6}, TensorOptions(DType::f64));
+  x64.requires_grad_();
+  GradcheckResult r = gradcheck([&](const TensorList& in) { return net.forward(in[0]); }, {x64});
+  INFO(r.worst);
+  CHECK(r.passed);
+  CHECK(r.checked == 108);
+
+  net.to(DType::f32);  // and back: the values are the original ones
+  CHECK(weight.dtype() == DType::f32);
+  CHECK(weight.to_vector() == weight_f32);
+  CHECK(net.forward(x).dtype() == DType::f32);
+  CHECK(error_of([&] { net.to(DType::i64); }) == "Module::to: expected float32 or float64, got int64");
+}
+
+TEST_CASE("module: to(device): cpu is a no-op; cuda moves and comes back, or is one clear error") {
+  Net net;
+  const Tensor weight = net.stem->weight;
+  const void* data = weight.raw_data();
+  net.to(Device::cpu());
+  CHECK(weight.raw_data() == data);
+  const std::vector<double> values = weight.to_vector();
+  if (!cuda_available()) {
+#ifdef STYLEGRAD_WITH_CUDA
+    CHECK(error_of([&] { net.to(Device::cuda(0)); }) == "Module::to(cuda:0): no CUDA device is present");
+#else
+    CHECK(error_of([&] { net.to(Device::cuda(0)); }) ==
+          "Module::to(cuda:0): this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)");
+#endif
+    CHECK(weight.device() == Device::cpu());  // unchanged
+  } else {
+    net.to(Device::cuda(0));
+    for (const auto& [name, t] : net.state_dict()) CHECK(t.device() == Device::cuda(0));
+    CHECK(weight.device() == Device::cuda(0));
+    CHECK(weight.requires_grad());
+    net.to(Device::cpu());
+    CHECK(weight.to_vector() == values);
+  }
+}
