@@ -14,6 +14,7 @@ tests/reference/init.txt, one fact a line:
   kaiming_uniform_ SHAPE A MODE NONLINEARITY BOUND
   xavier_normal_ SHAPE GAIN STD
   xavier_uniform_ SHAPE GAIN BOUND
+  default_conv2d IN OUT KERNEL WEIGHT_BOUND BIAS_BOUND
   orthogonal_ SHAPE GAIN N M... N W...
 The std and bound are the arguments torch's own init function passes to
 Tensor.normal_ / Tensor.uniform_ (recorded by wrapping those two methods), not
@@ -70,7 +71,8 @@ def module_lines():
 
 # ---- torch.nn.init --------------------------------------------------------
 
-SHAPES = [(8, 3, 3, 3), (16, 8, 5, 5), (4, 6, 1, 1), (5, 7), (7, 5), (3, 4, 2)]
+# the last one is large enough for the C++ test to check the drawn values' statistics
+SHAPES = [(8, 3, 3, 3), (16, 8, 5, 5), (4, 6, 1, 1), (5, 7), (7, 5), (3, 4, 2), (256, 128, 3, 3)]
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
 
@@ -88,21 +90,25 @@ def recording_uniform_(self, a=0.0, b=1.0, *args, **kwargs):
     return _uniform(self, a, b, *args, **kwargs)
 
 
-def spread_of(fn, *args, **kwargs):
-    """The std (normal) or bound (uniform, symmetric) torch's init `fn` draws with."""
+def spreads_of(fn, *args, **kwargs):
+    """The std (normal) or bound (uniform, symmetric) of each draw torch's `fn` makes."""
     recorded.clear()
     torch.Tensor.normal_, torch.Tensor.uniform_ = recording_normal_, recording_uniform_
     try:
         fn(*args, **kwargs)
     finally:
         torch.Tensor.normal_, torch.Tensor.uniform_ = _normal, _uniform
-    assert len(recorded) == 1, recorded
-    kind, lo, hi = recorded[0]
-    if kind == "normal":
-        assert lo == 0, recorded
-        return hi
-    assert lo == -hi, recorded
-    return hi
+    spreads = []
+    for kind, lo, hi in recorded:
+        assert lo == (0 if kind == "normal" else -hi), recorded
+        spreads.append(hi)
+    return spreads
+
+
+def spread_of(fn, *args, **kwargs):
+    spreads = spreads_of(fn, *args, **kwargs)
+    assert len(spreads) == 1, spreads
+    return spreads[0]
 
 
 def init_lines():
@@ -126,6 +132,11 @@ def init_lines():
             for fn in (init.xavier_normal_, init.xavier_uniform_):
                 spread = spread_of(fn, torch.empty(s), gain=gain)
                 lines.append("%s %s %s %s" % (fn.__name__, shape_str(s), num(gain), num(spread)))
+
+    # torch's default initialisation of a Conv2d: kaiming_uniform_(a=sqrt(5)) for the weight
+    for cin, cout, k in [(3, 64, 7), (128, 256, 3)]:
+        weight_bound, bias_bound = spreads_of(nn.Conv2d, cin, cout, k)
+        lines.append("default_conv2d %d %d %d %s %s" % (cin, cout, k, num(weight_bound), num(bias_bound)))
 
     # tall, wide, square, and a conv weight (4 rows x 18 columns: wide)
     for seed, (s, gain) in enumerate([((6, 3), 1.0), ((3, 6), 1.0), ((5, 5), 0.02), ((4, 2, 3, 3), 0.5)]):
