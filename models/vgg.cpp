@@ -71,7 +71,7 @@ void VGG::init_torchvision(Generator& gen) {
   for (size_t i = 0; i < features_->size(); ++i) {
     auto conv = std::dynamic_pointer_cast<nn::Conv2d>((*features_)[i]);
     if (!conv) continue;
-    nn::init::kaiming_normal_fan_out_(conv->weight, gen);
+    nn::init::kaiming_normal_(conv->weight, 0.0, "fan_out", "relu", gen);
     nn::init::constant_(conv->bias, 0.0);
   }
 }

@@ -1,6 +1,8 @@
 #include "nn/module.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "autograd/grad_mode.h"
 #include "tensor/error.h"
@@ -20,22 +22,48 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   return value;
 }
 
-void Module::collect(const std::string& prefix, bool params, NamedTensors& out) const {
-  for (const auto& [name, t] : params ? params_ : buffers_)
-    if (t.defined()) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_)
-    if (child) child->collect(prefix + name + ".", params, out);
+void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
+  SG_CHECK(m != nullptr, "register_module: module '", name, "' is null");
+  SG_CHECK(!name.empty() && name.find('.') == std::string::npos, "register_module: bad name '", name,
+           "' (expected a non-empty name without '.')");
+  for (const auto& [existing, c] : children_)
+    SG_CHECK(existing != name, "register_module: a child named '", name, "' already exists");
+  children_.emplace_back(name, std::move(m));
+}
+
+static void collect_modules(Module* m, const std::string& name, std::set<const Module*>& seen, NamedModules& out) {
+  if (!seen.insert(m).second) return;
+  out.emplace_back(name, m);
+  for (const auto& [child_name, child] : m->named_children())
+    collect_modules(child.get(), name.empty() ? child_name : name + "." + child_name, seen, out);
+}
+
+NamedModules Module::named_modules() {
+  NamedModules out;
+  std::set<const Module*> seen;
+  collect_modules(this, "", seen, out);
+  return out;
+}
+
+void Module::collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const {
+  if (params)
+    for (const auto& [name, t] : params_)
+      if (t.defined()) out.emplace_back(prefix + name, t);
+  if (buffers)
+    for (const auto& [name, t] : buffers_)
+      if (t.defined()) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, buffers, out);
 }
 
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
-  collect("", true, out);
+  collect("", true, false, out);
   return out;
 }
 
 NamedTensors Module::named_buffers() const {
   NamedTensors out;
-  collect("", false, out);
+  collect("", false, true, out);
   return out;
 }
 
@@ -46,8 +74,8 @@ std::vector<Tensor> Module::parameters() const {
 }
 
 NamedTensors Module::state_dict() const {
-  NamedTensors out = named_parameters();
-  for (auto& nb : named_buffers()) out.push_back(nb);
+  NamedTensors out;
+  collect("", true, true, out);
   return out;
 }
 
@@ -72,10 +100,51 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
                 (given.size() > 1 ? " (and " + std::to_string(given.size() - 1) + " more)" : ""));
 }
 
+// Replaces the data of every distinct tensor in `tensors` (and of its .grad)
+// with convert(tensor), in place: the TensorImpl keeps its identity and
+// autograd fields and takes the converted storage, strides and dtype.
+template <class Convert>
+static void convert_in_place(const NamedTensors& tensors, Convert convert) {
+  NoGradGuard no_grad;
+  std::set<TensorImpl*> seen;
+  std::vector<std::pair<TensorImpl*, Tensor>> values, grads;
+  for (const auto& [name, t] : tensors) {
+    if (!seen.insert(t.impl()).second) continue;
+    values.emplace_back(t.impl(), convert(t.detach()));
+    if (t.grad().defined()) grads.emplace_back(t.impl(), convert(t.grad().detach()));
+  }
+  for (auto& [impl, v] : values) {
+    SG_CHECK(v.shape() == impl->shape, "Module::to: a conversion changed a shape");
+    impl->storage = v.storage();
+    impl->strides = v.strides();
+    impl->offset = v.offset();
+    impl->dtype = v.dtype();
+  }
+  for (auto& [impl, g] : grads) impl->grad = g;
+}
+
+Module& Module::to(DType dtype) {
+  SG_CHECK(is_floating(dtype), "Module::to: expected float32 or float64, got ", dtype_name(dtype));
+  convert_in_place(state_dict(), [dtype](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
+  return *this;
+}
+
+Module& Module::to(Device device) {
+  if (device.is_cuda()) {
+#ifdef STYLEGRAD_WITH_CUDA
+    SG_CHECK(cuda_available(), "Module::to(", device.str(), "): no CUDA device is present");
+#else
+    throw Error("Module::to(" + device.str() +
+                "): this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)");
+#endif
+  }
+  convert_in_place(state_dict(), [device](const Tensor& t) { return t.to(device); });
+  return *this;
+}
+
 void Module::train(bool on) {
   training_ = on;
-  for (auto& [n, c] : children_)
-    if (c) c->train(on);
+  for (auto& [n, c] : children_) c->train(on);
 }
 
 void Module::zero_grad() {
@@ -92,14 +161,47 @@ int64_t Module::num_parameters() const {
   return n;
 }
 
-void Sequential::push_back(std::shared_ptr<Module> m) {
-  register_module(std::to_string(children().size()), std::move(m));
+ModuleList::ModuleList(const std::vector<std::shared_ptr<Module>>& modules) {
+  for (const auto& m : modules) push_back(m);
+}
+
+void ModuleList::push_back(std::shared_ptr<Module> m) {
+  register_module(std::to_string(modules_.size()), m);
+  modules_.push_back(std::move(m));
+}
+
+const std::shared_ptr<Module>& ModuleList::operator[](size_t i) const {
+  SG_CHECK(i < modules_.size(), "ModuleList: index ", i, " out of range (size ", modules_.size(), ")");
+  return modules_[i];
 }
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
-  for (const auto& [name, m] : children()) h = m->forward(h);
+  for (const auto& m : *this) h = m->forward(h);
   return h;
+}
+
+FeaturesAndOutput Sequential::forward_features(const Tensor& x, const std::vector<int64_t>& layers,
+                                                bool encode_only) {
+  for (int64_t i : layers)
+    SG_CHECK(i >= -1 && i < int64_t(size()), "Sequential::forward_features: layer ", i, " out of range (",
+             size(), " children; -1 means the end)");
+  FeaturesAndOutput out;
+  if (layers.empty()) {
+    out.output = forward(x);
+    return out;
+  }
+  // CUT's early return compares with layers[-1] after appending len(model) for a -1.
+  const bool has_end = std::find(layers.begin(), layers.end(), -1) != layers.end();
+  const int64_t stop_after = has_end ? int64_t(size()) : layers.back();
+  Tensor h = x;
+  for (int64_t i = 0; i < int64_t(size()); ++i) {
+    h = (*this)[size_t(i)]->forward(h);
+    if (std::find(layers.begin(), layers.end(), i) != layers.end()) out.features.push_back(h);
+    if (encode_only && i == stop_after) return out;
+  }
+  out.output = h;
+  return out;
 }
 
 }  // namespace sg::nn
