@@ -1,11 +1,6 @@
 #include "nn/init.h"
 
-// GCC 12 reports a false "may be used uninitialized" inside Eigen's AVX-512
-// code once it is inlined here (as in kernels/cpu/gemm.cpp); it is not in our code.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <Eigen/QR>
+#include <Eigen/QR>  // orthogonal_'s QR decomposition
 #include <cctype>
 #include <cmath>
 #include <vector>
