@@ -681,6 +681,14 @@ void LBFGS::load_state_dict(const StateDict& sd) {
     SG_CHECK(index == 0, who, ": L-BFGS keeps its state under parameter 0, not under '", entry.key, "'");
     func_evals = integer(who, entry.scalar(who, "func_evals"), entry.key + ".func_evals");
     n_iter = integer(who, entry.scalar(who, "n_iter"), entry.key + ".n_iter");
+    if (entry.has("al")) entry.scalar(who, "al");  // torch's scratch buffer for the two-loop recursion: not state
+    // torch's lists of tensors come as "old_dirs.<k>" tensors; an empty one as an empty JSON list.
+    for (const char* list : {"old_dirs", "old_stps"})
+      if (entry.scalars && entry.scalars->find(list)) {
+        const json::Value& v = entry.scalar(who, list);
+        SG_CHECK(v.is_array() && v.array.empty(), who, ": '", entry.key, ".", list,
+                 "' must be tensors named ", entry.key, ".", list, ".<k>");
+      }
     if (!entry.has("d")) continue;
     d = entry.tensor(who, "d", flat, dtype, "the flattened parameters");
     prev_flat_grad = entry.tensor(who, "prev_flat_grad", flat, dtype, "the flattened parameters");
@@ -694,7 +702,6 @@ void LBFGS::load_state_dict(const StateDict& sd) {
       old_dirs.push_back(entry.tensor(who, "old_dirs." + std::to_string(i), flat, dtype, "the flattened parameters"));
       old_steps.push_back(entry.tensor(who, "old_stps." + std::to_string(i), flat, dtype, "the flattened parameters"));
     }
-    entry.scalars_taken.insert("al");  // torch's scratch buffer for the two-loop recursion: not state
   }
   check_finished(who, loaded);
   groups_[0].options = opt;
