@@ -33,8 +33,8 @@ namespace sg::nn {
 class Module;
 class Scheduler;
 
-// The objects of a training run, by name, and its counters. Save reads them;
-// load writes into them (and sets epoch and iteration).
+// The objects of a training run, by name (pointers not owned), and its
+// counters. Save reads them; load writes into them (and sets epoch and iteration).
 struct Checkpoint {
   std::vector<std::pair<std::string, Module*>> modules;
   std::vector<std::pair<std::string, Optimizer*>> optimizers;

@@ -355,10 +355,14 @@ void SGD::load_state_dict(const StateDict& sd) {
   }
   const std::vector<Tensor> ps = params();
   std::vector<Tensor> bufs(ps.size());
-  for (auto& [index, entry] : loaded.params)
+  for (auto& [index, entry] : loaded.params) {
     if (entry.tensors.count("momentum_buffer"))
       bufs[index] = entry.tensor(who, "momentum_buffer", ps[index].shape(), ps[index].dtype(),
                                  "parameter " + std::to_string(index));
+    else if (entry.has("momentum_buffer"))  // torch without momentum saves momentum_buffer None
+      SG_CHECK(entry.scalar(who, "momentum_buffer").is_null(), who, ": '", entry.key,
+               ".momentum_buffer' must be a tensor or null");
+  }
   check_finished(who, loaded);
   groups_ = std::move(groups);
   momentum_buf_ = std::move(bufs);

@@ -6,8 +6,8 @@ optimizers can be checked step for step without PyTorch:
                                     (tests/test_optim.cpp, tests/test_optim_state.cpp)
   tests/reference/optim_state.json  the layout of torch's optimizer state_dicts:
                                     group hyper-parameters, state keys and shapes
-  tests/reference/adam_state_dict.pt  torch.save(Adam.state_dict()) half-way
-                                    through a run, which stylegrad loads and continues
+  tests/reference/{adam,sgd,lbfgs}_state_dict.pt  torch.save(optimizer.state_dict())
+                                    half-way through a run, which stylegrad loads and continues
 
     /usr/bin/python3 scripts/make_optim_reference.py   # Debian's python3-torch
 
@@ -76,29 +76,43 @@ def run_groups(make_opt, steps):
     return losses, a.detach().tolist(), b.detach().tolist()
 
 
-def resume_adam(directory, records):
-    """Five Adam steps, torch.save(state_dict), five more: stylegrad loads the
-    file into a fresh Adam and must continue as torch did."""
+def resume(directory, records, name, make_opt, calls):
+    """`calls` optimizer steps, torch.save(state_dict) to <name>_state_dict.pt,
+    `calls` more: stylegrad loads the file into a fresh optimizer and must
+    continue as torch did. Records the parameters at the save, the losses of
+    every closure call after it, and the final parameters."""
     a = torch.tensor(START[:2], requires_grad=True)
     b = torch.tensor(START[2:], requires_grad=True)
-    opt = torch.optim.Adam([{"params": [a], "lr": 0.05}, {"params": [b], "lr": 0.02, "weight_decay": 0.1}],
-                           betas=(0.8, 0.99))
+    opt = make_opt(a, b)
+    losses = []
 
-    def step():
+    def closure():
         opt.zero_grad()
         loss = rosenbrock_split(a, b)
         loss.backward()
-        opt.step()
-        return loss.item()
+        losses.append(loss.item())
+        return loss
 
-    for _ in range(5):
-        step()
-    torch.save(opt.state_dict(), os.path.join(directory, "adam_state_dict.pt"))
-    records["torch_resume_a_start"] = a.detach().tolist()
-    records["torch_resume_b_start"] = b.detach().tolist()
-    records["torch_resume_losses"] = [step() for _ in range(5)]
-    records["torch_resume_a_final"] = a.detach().tolist()
-    records["torch_resume_b_final"] = b.detach().tolist()
+    for _ in range(calls):
+        opt.step(closure)
+    torch.save(opt.state_dict(), os.path.join(directory, name + "_state_dict.pt"))
+    records["torch_" + name + "_a_start"] = a.detach().tolist()
+    records["torch_" + name + "_b_start"] = b.detach().tolist()
+    losses.clear()
+    for _ in range(calls):
+        opt.step(closure)
+    records["torch_" + name + "_losses"] = list(losses)
+    records["torch_" + name + "_a_final"] = a.detach().tolist()
+    records["torch_" + name + "_b_final"] = b.detach().tolist()
+
+
+def resume_cases(directory, records):
+    # Adam: two groups, 0-d step tensors; SGD without momentum: momentum_buffer None;
+    # L-BFGS: lists of tensors (old_dirs), 0-d tensors (ro, H_diag), the scratch list al.
+    resume(directory, records, "adam", lambda a, b: torch.optim.Adam(
+        [{"params": [a], "lr": 0.05}, {"params": [b], "lr": 0.02, "weight_decay": 0.1}], betas=(0.8, 0.99)), 5)
+    resume(directory, records, "sgd", lambda a, b: torch.optim.SGD([a, b], lr=1e-3), 5)
+    resume(directory, records, "lbfgs", lambda a, b: torch.optim.LBFGS([a, b], lr=1, max_iter=4, history_size=3), 1)
 
 
 def describe(v):
@@ -179,7 +193,7 @@ def main():
     }
     for name, make in group_cases.items():
         records[name + "_losses"], records[name + "_final_a"], records[name + "_final_b"] = run_groups(make, 15)
-    resume_adam(directory, records)
+    resume_cases(directory, records)
 
     out = os.path.join(directory, "optim.txt")
     with open(out, "w") as f:
@@ -191,7 +205,8 @@ def main():
         json.dump(state_layouts(), f, indent=1, allow_nan=False)
         f.write("\n")
     print("wrote", os.path.normpath(out))
-    print("wrote", os.path.normpath(os.path.join(directory, "adam_state_dict.pt")))
+    for name in ["adam", "sgd", "lbfgs"]:
+        print("wrote", os.path.normpath(os.path.join(directory, name + "_state_dict.pt")))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 // Parameter groups, AdamW and amsgrad against torch.optim step for step
 // (tests/reference/optim.txt); optimizer state_dicts: torch 1.13's layout and
-// names (tests/reference/optim_state.json), an exact round trip, a state_dict
-// saved by torch.save (tests/reference/adam_state_dict.pt), and the errors of
-// load_state_dict. All written by scripts/make_optim_reference.py.
+// names (tests/reference/optim_state.json), an exact round trip, state_dicts
+// saved by torch.save (tests/reference/{adam,sgd,lbfgs}_state_dict.pt), and the
+// errors of load_state_dict. All written by scripts/make_optim_reference.py.
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -410,25 +410,72 @@ TEST_CASE("optim: state_dict round trip continues bit for bit (SGD, Adam, AdamW,
       6);
 }
 
-TEST_CASE("optim: a state_dict saved by torch.save continues as torch did") {
-  // tests/reference/adam_state_dict.pt: torch.optim.Adam with two groups after
-  // five steps; five more steps from the same parameters must match torch's.
+namespace {
+
+// tests/reference/<name>_state_dict.pt: torch's optimizer half-way through a
+// run; loaded into a fresh optimizer (whose hyper-parameters must come from the
+// file), the next `calls` steps from the same parameters must match torch's.
+template <class Opt>
+void check_torch_resume(const std::string& name, Opt& opt, const Tensor& a, const Tensor& b, int calls) {
+  INFO(name);
   auto ref = load_reference();
-  Tensor a = vec(ref["torch_resume_a_start"]), b = vec(ref["torch_resume_b_start"]);
+  opt.load_state_dict(
+      nn::read_torch_optimizer_state_dict(STYLEGRAD_SOURCE_DIR "/tests/reference/" + name + "_state_dict.pt"));
+  std::vector<double> losses;
+  auto closure = [&] {
+    opt.zero_grad();
+    Tensor loss = rosenbrock_split(a, b);
+    loss.backward();
+    losses.push_back(loss.item());
+    return loss.item();
+  };
+  for (int i = 0; i < calls; ++i) {
+    if constexpr (std::is_same_v<Opt, nn::LBFGS>) opt.step(closure);
+    else closure(), opt.step();
+  }
+  const std::string key = "torch_" + name;
+  REQUIRE(losses.size() == ref[key + "_losses"].size());
+  check_close(vec(losses), vec(ref[key + "_losses"]), 1e-9, 1e-12);
+  check_close(a.detach(), vec(ref[key + "_a_final"]), 1e-9, 1e-12);
+  check_close(b.detach(), vec(ref[key + "_b_final"]), 1e-9, 1e-12);
+}
+
+// The parameters torch had when it saved <name>_state_dict.pt.
+std::pair<Tensor, Tensor> torch_start(const std::string& name) {
+  auto ref = load_reference();
+  Tensor a = vec(ref["torch_" + name + "_a_start"]), b = vec(ref["torch_" + name + "_b_start"]);
   a.requires_grad_();
   b.requires_grad_();
-  nn::Adam opt({{{a}, {}}, {{b}, {}}});  // torch's hyper-parameters come from the file
-  opt.load_state_dict(nn::read_torch_optimizer_state_dict(STYLEGRAD_SOURCE_DIR "/tests/reference/adam_state_dict.pt"));
-  CHECK(opt.options(0).lr == 0.05);
-  CHECK(opt.options(1).lr == 0.02);
-  CHECK(opt.options(1).weight_decay == 0.1);
-  CHECK(opt.options(0).beta1 == 0.8);
-  CHECK(opt.steps(0) == 5);
-  std::vector<double> losses;
-  for (int i = 0; i < 5; ++i) losses.push_back(first_order_step(opt, a, b));
-  check_close(vec(losses), vec(ref["torch_resume_losses"]), 1e-10, 1e-12);
-  check_close(a.detach(), vec(ref["torch_resume_a_final"]), 1e-10, 1e-12);
-  check_close(b.detach(), vec(ref["torch_resume_b_final"]), 1e-10, 1e-12);
+  return {a, b};
+}
+
+}  // namespace
+
+TEST_CASE("optim: state_dicts saved by torch.save continue as torch did (Adam, SGD, LBFGS)") {
+  {
+    auto [a, b] = torch_start("adam");
+    nn::Adam opt({{{a}, {}}, {{b}, {}}});
+    check_torch_resume("adam", opt, a, b, 5);
+    CHECK(opt.options(0).lr == 0.05);  // from the file
+    CHECK(opt.options(1).lr == 0.02);
+    CHECK(opt.options(1).weight_decay == 0.1);
+    CHECK(opt.options(0).beta1 == 0.8);
+    CHECK(opt.steps(0) == 10);
+  }
+  {
+    auto [a, b] = torch_start("sgd");  // momentum 0: torch saves momentum_buffer None
+    nn::SGD opt({a, b}, nn::SGD::Options{0.5});
+    check_torch_resume("sgd", opt, a, b, 5);
+    CHECK(opt.options().lr == 1e-3);
+  }
+  {
+    auto [a, b] = torch_start("lbfgs");  // lists of tensors, 0-d tensors, torch's scratch list 'al'
+    nn::LBFGS opt({a, b}, {});
+    check_torch_resume("lbfgs", opt, a, b, 1);
+    CHECK(opt.options().max_iter == 4);
+    CHECK(opt.options().history_size == 3);
+    CHECK(opt.iterations() == 8);
+  }
 }
 
 TEST_CASE("optim: load_state_dict refuses a state_dict that does not fit, naming the key") {
