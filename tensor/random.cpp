@@ -1,6 +1,9 @@
 #include "tensor/random.h"
 
 #include <cmath>
+#include <cstring>
+
+#include "tensor/error.h"
 
 namespace sg {
 
@@ -45,6 +48,27 @@ double Generator::normal() {
   spare_ = r * std::sin(theta);
   has_spare_ = true;
   return r * std::cos(theta);
+}
+
+bool GeneratorState::operator==(const GeneratorState& o) const {
+  // spare is compared bit for bit (and only when it will be used).
+  return s[0] == o.s[0] && s[1] == o.s[1] && s[2] == o.s[2] && s[3] == o.s[3] && has_spare == o.has_spare &&
+         (!has_spare || std::memcmp(&spare, &o.spare, sizeof spare) == 0);
+}
+
+GeneratorState Generator::state() const {
+  GeneratorState st;
+  for (int i = 0; i < 4; ++i) st.s[i] = s_[i];
+  st.has_spare = has_spare_;
+  st.spare = spare_;
+  return st;
+}
+
+void Generator::set_state(const GeneratorState& st) {
+  SG_CHECK(st.s[0] | st.s[1] | st.s[2] | st.s[3], "Generator::set_state: the xoshiro256** state is all zeros");
+  for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+  has_spare_ = st.has_spare;
+  spare_ = st.spare;
 }
 
 Generator& default_generator() {

@@ -4,6 +4,7 @@
 #include "weights/json.h"
 
 #include <charconv>
+#include <cmath>
 #include <set>
 
 #include "tensor/error.h"
@@ -311,6 +312,99 @@ std::optional<int64_t> to_int64(const Value& v) {
   const char* last = v.number_text.data() + v.number_text.size();
   const auto result = std::from_chars(v.number_text.data(), last, out);
   if (result.ec != std::errc() || result.ptr != last) return std::nullopt;
+  return out;
+}
+
+Value make_null() { return Value(); }
+
+Value make_bool(bool b) {
+  Value v;
+  v.kind = Value::Kind::boolean;
+  v.boolean = b;
+  return v;
+}
+
+Value make_number(double x) {
+  SG_CHECK(std::isfinite(x), "json: cannot write the non-finite number ", x);
+  Value v;
+  v.kind = Value::Kind::number;
+  v.number = x;
+  return v;
+}
+
+Value make_int(int64_t i) {
+  Value v;
+  v.kind = Value::Kind::number;
+  v.number = double(i);
+  v.number_text = std::to_string(i);
+  return v;
+}
+
+Value make_string(std::string s) {
+  Value v;
+  v.kind = Value::Kind::string;
+  v.string = std::move(s);
+  return v;
+}
+
+Value make_array(std::vector<Value> items) {
+  Value v;
+  v.kind = Value::Kind::array;
+  v.array = std::move(items);
+  return v;
+}
+
+Value make_object(std::vector<std::pair<std::string, Value>> members) {
+  Value v;
+  v.kind = Value::Kind::object;
+  v.object = std::move(members);
+  return v;
+}
+
+static void write_into(const Value& v, std::string& out) {
+  switch (v.kind) {
+    case Value::Kind::null: out += "null"; return;
+    case Value::Kind::boolean: out += v.boolean ? "true" : "false"; return;
+    case Value::Kind::number: {
+      if (!v.number_text.empty()) {
+        out += v.number_text;
+        return;
+      }
+      SG_CHECK(std::isfinite(v.number), "json: cannot write the non-finite number ", v.number);
+      char buf[32];  // the shortest round-trip form of a double needs at most 24 characters
+      const auto result = std::to_chars(buf, buf + sizeof buf, v.number);
+      out.append(buf, result.ptr);
+      return;
+    }
+    case Value::Kind::string: out += quote(v.string); return;
+    case Value::Kind::array:
+      out += '[';
+      for (size_t i = 0; i < v.array.size(); ++i) {
+        if (i) out += ',';
+        write_into(v.array[i], out);
+      }
+      out += ']';
+      return;
+    case Value::Kind::object: {
+      std::set<std::string> seen;
+      out += '{';
+      for (size_t i = 0; i < v.object.size(); ++i) {
+        const auto& [key, member] = v.object[i];
+        SG_CHECK(seen.insert(key).second, "json: cannot write the duplicate key ", quote(key));
+        if (i) out += ',';
+        out += quote(key);
+        out += ':';
+        write_into(member, out);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+std::string write(const Value& v) {
+  std::string out;
+  write_into(v, out);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // UTF-8 only, no duplicate keys in an object, and nothing but whitespace after
 // the value. Nesting is limited so that a hostile file cannot exhaust the
 // stack. Every error is an sg::Error "json: <what> at byte <offset>".
+// write() turns a Value back into text.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,24 @@ Value parse(const std::string& text, int max_depth = kDefaultMaxDepth);
 std::optional<uint64_t> to_uint64(const Value& v);
 // Same for integers that may be negative and fit in int64 ("-3", "7").
 std::optional<int64_t> to_int64(const Value& v);
+
+// ---- writing ----
+// Values to write (stylegrad's own files: optimizer and scheduler states in a
+// checkpoint's metadata). Members keep the order given.
+Value make_null();
+Value make_bool(bool b);
+// JSON has no NaN or infinity: a non-finite x is an error.
+Value make_number(double x);
+Value make_int(int64_t i);
+Value make_string(std::string s);
+Value make_array(std::vector<Value> items = {});
+Value make_object(std::vector<std::pair<std::string, Value>> members = {});
+
+// Compact JSON text that parse() reads back as the same value: numbers as
+// their number_text when they have one (what parse() read, or make_int's
+// digits), else with the fewest digits that read back as exactly the same
+// double. Duplicate object keys and non-finite numbers are errors.
+std::string write(const Value& v);
 
 // `s` as a JSON string literal, quotes included: "a\"b\n" -> "\"a\\\"b\\n\"".
 // Also used to print untrusted names in error messages on one line.
