@@ -1,11 +1,7 @@
 // torch.optim.lr_scheduler's formulas, written in torch's order of operations.
-// A fused multiply-add rounds once where Python rounds twice, so contraction
-// is switched off for this file: the learning rates then match torch's bit for bit.
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+// A fused multiply-add rounds once where Python rounds twice, so this file is
+// compiled with -ffp-contract=off (CMakeLists.txt): the learning rates then
+// match torch's bit for bit.
 
 #include "nn/lr_scheduler.h"
 
