@@ -107,11 +107,6 @@ Conv2dOptions undoing_shape_of(const Conv2dOptions& o, const Shape& x, const Sha
 
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
 
-// What a backward keeps alive is memory held until it runs. dx needs only W
-// and dW only x, so each is kept only if the other's gradient is wanted: for
-// Gatys (weights frozen) no layer's input is kept by its convolution.
-Tensor keep_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
-
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
@@ -123,13 +118,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Tensor y = empty(out_shape, options_like(x));
   cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y, params_of(o));
   if (any_requires_grad({x, weight, bias})) {
+    // dx needs only W and dW only x, so each is kept only if the other's
+    // gradient is wanted: for Gatys (weights frozen) no layer's input is kept
+    // by its convolution.
     const Shape x_shape = x.shape(), w_shape = weight.shape();
-    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
-    record("conv2d", {x, weight, bias}, {y},
-           [x_kept, w_kept, x_shape, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_grad(0) ? conv_transpose2d(g[0], w_kept, Tensor(), undoing_shape_of(o, x_shape, w_shape))
+    record("conv2d", {x, weight, bias}, {y}, {keep_if(x.requires_grad(), weight), keep_if(weight.requires_grad(), x)},
+           [x_shape, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv_transpose2d(g[0], ctx.saved(0), Tensor(),
+                                                          undoing_shape_of(o, x_shape, w_shape))
                                        : Tensor(),
-                     ctx.needs_grad(1) ? conv2d_weight_grad(x_kept, g[0], w_shape, o) : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(ctx.saved(1), g[0], w_shape, o) : Tensor(),
                      ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
            });
   }
@@ -147,11 +145,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                         params_of(o));
   if (any_requires_grad({x, weight, bias})) {
     const Shape w_shape = weight.shape();
-    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
     record("conv_transpose2d", {x, weight, bias}, {y},
-           [x_kept, w_kept, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_grad(0) ? conv2d(g[0], w_kept, Tensor(), o) : Tensor(),
-                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], x_kept, w_shape, o) : Tensor(),
+           {keep_if(x.requires_grad(), weight), keep_if(weight.requires_grad(), x)},
+           [w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv2d(g[0], ctx.saved(0), Tensor(), o) : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], ctx.saved(1), w_shape, o) : Tensor(),
                      ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
            });
   }
@@ -177,11 +175,11 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
   cpu::conv2d_weight_grad(x.detach().contiguous(), grad_y.detach().contiguous(), gw, params_of(o));
   if (any_requires_grad({x, grad_y})) {
     const Shape x_shape = x.shape();
-    const Tensor gy_kept = keep_if(x.requires_grad(), grad_y), x_kept = keep_if(grad_y.requires_grad(), x);
-    record(op, {x, grad_y}, {gw}, [x_kept, gy_kept, x_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? conv_transpose2d(gy_kept, g[0], Tensor(), undoing_shape_of(o, x_shape, g[0].shape()))
+    record(op, {x, grad_y}, {gw}, {keep_if(x.requires_grad(), grad_y), keep_if(grad_y.requires_grad(), x)},
+           [x_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {ctx.needs_grad(0) ? conv_transpose2d(ctx.saved(0), g[0], Tensor(), undoing_shape_of(o, x_shape, g[0].shape()))
                                 : Tensor(),
-              ctx.needs_grad(1) ? conv2d(x_kept, g[0], Tensor(), o) : Tensor()};
+              ctx.needs_grad(1) ? conv2d(ctx.saved(1), g[0], Tensor(), o) : Tensor()};
     });
   }
   return gw;
