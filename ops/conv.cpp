@@ -28,6 +28,16 @@ cpu::ConvParams params_of(const Conv2dOptions& o) {
   return p;
 }
 
+// A weight that does not require grad (a frozen VGG) has the same values from
+// call to call, so the Winograd path may keep its transform (keyed by the
+// storage's version: an in-place change is seen). A non-contiguous weight is
+// copied for the kernel, a new storage on every call: nothing worth keeping.
+cpu::ConvParams params_for_weight(const Conv2dOptions& o, const Tensor& weight) {
+  cpu::ConvParams p = params_of(o);
+  p.cache_weight_transform = !weight.requires_grad() && weight.is_contiguous();
+  return p;
+}
+
 void check_options(const char* op, const Conv2dOptions& o) {
   SG_CHECK(o.stride_h >= 1 && o.stride_w >= 1, op, ": stride must be positive, got (", o.stride_h, ", ",
            o.stride_w, ")");
@@ -116,7 +126,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const Shape out_shape = conv2d_output_shape("conv2d", x.shape(), weight.shape(), o);
   check_bias("conv2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
-  cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y, params_of(o));
+  cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
+              params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
     // dx needs only W and dW only x, so each is kept only if the other's
     // gradient is wanted: for Gatys (weights frozen) no layer's input is kept
@@ -142,7 +153,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   check_bias("conv_transpose2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
   cpu::conv_transpose2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
-                        params_of(o));
+                        params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
     const Shape w_shape = weight.shape();
     record("conv_transpose2d", {x, weight, bias}, {y},

@@ -1,9 +1,13 @@
 // In-place writes and autograd: every Storage counts the in-place writes into
 // it (its version), each backward reads its saved tensors through
 // ctx.saved(i) / ctx.output(i), and reading one whose version changed since
-// the forward is an error rather than a silently wrong gradient.
+// the forward is an error rather than a silently wrong gradient. Also the
+// Winograd weight-transform cache, which keys on those versions.
+#include <thread>
+
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "kernels/cpu/winograd.h"
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "nn/optim.h"
@@ -314,4 +318,167 @@ TEST_CASE("inplace: batch norm's running statistics, updated by a second forward
   sum(bn(x) * v).backward();  // the same function (training mode: batch statistics), a fresh graph
   check_close(g1, x.grad());
   CHECK(max(abs(g1)).item() > 1e-3);
+}
+
+// ---------------- the Winograd weight-transform cache ----------------
+
+namespace {
+
+// For one test: the fast path on (`always`, so that 16 channels take it), the
+// cache empty with `budget` bytes; restores both after.
+struct CacheSettings {
+  size_t budget_before = cpu::winograd_cache_stats().budget_bytes;
+  cpu::WinogradMode mode_before = cpu::winograd_mode();
+  explicit CacheSettings(size_t budget) {
+    cpu::set_winograd_mode(cpu::WinogradMode::always);
+    cpu::clear_winograd_cache();
+    cpu::set_winograd_cache_budget(budget);
+  }
+  ~CacheSettings() {
+    cpu::clear_winograd_cache();
+    cpu::set_winograd_cache_budget(budget_before);
+    cpu::set_winograd_mode(mode_before);
+  }
+};
+
+Conv2dOptions pad1() {
+  Conv2dOptions o;
+  o.pad_h = o.pad_w = 1;
+  return o;
+}
+
+Tensor conv(const Tensor& x, const Tensor& w) { return conv2d(x, w, Tensor(), pad1()); }
+
+double max_abs_diff(const Tensor& a, const Tensor& b) { return max(abs(a.detach() - b.detach())).item(); }
+
+}  // namespace
+
+TEST_CASE("inplace: winograd cache -- a second call hits and is identical; an in-place change is seen") {
+  CacheSettings settings(size_t(64) << 20);
+  Generator gen(11);
+  Tensor x = randn({2, 16, 12, 12}, gen), w = randn({24, 16, 3, 3}, gen) * 0.1;
+  const cpu::WinogradCacheStats s0 = cpu::winograd_cache_stats();
+
+  const Tensor y1 = conv(x, w);  // transforms w and keeps U
+  cpu::WinogradCacheStats s = cpu::winograd_cache_stats();
+  CHECK(s.misses == s0.misses + 1);
+  CHECK(s.entries == 1);
+  CHECK(s.bytes >= size_t(36 * 24 * 16) * sizeof(float));
+  const Tensor y2 = conv(x, w);
+  CHECK(cpu::winograd_cache_stats().hits == s0.hits + 1);
+  CHECK(max_abs_diff(y1, y2) == 0);
+
+  // The input gradient's flipped kernels are another entry.
+  const Tensor g = randn({2, 24, 12, 12}, gen);
+  const Tensor gx1 = conv_transpose2d(g, w, Tensor(), pad1());
+  const Tensor gx2 = conv_transpose2d(g, w, Tensor(), pad1());
+  CHECK(cpu::winograd_cache_stats().entries == 2);
+  CHECK(cpu::winograd_cache_stats().hits == s0.hits + 2);
+  CHECK(max_abs_diff(gx1, gx2) == 0);
+
+  {
+    NoGradGuard ng;
+    w.add_(ones_like(w) * 0.05);
+  }
+  const uint64_t misses_before = cpu::winograd_cache_stats().misses;
+  const Tensor y3 = conv(x, w), gx3 = conv_transpose2d(g, w, Tensor(), pad1());
+  s = cpu::winograd_cache_stats();
+  CHECK(s.misses == misses_before + 2);  // both versions changed
+  CHECK(s.entries == 2);                 // the old versions' entries were replaced
+  CHECK(max_abs_diff(y3, y1) > 0.01);
+
+  // A fresh computation (cache off) gives the same bits; the reference path agrees.
+  cpu::set_winograd_cache_budget(0);
+  CHECK(cpu::winograd_cache_stats().entries == 0);
+  CHECK(max_abs_diff(y3, conv(x, w)) == 0);
+  CHECK(max_abs_diff(gx3, conv_transpose2d(g, w, Tensor(), pad1())) == 0);
+  cpu::set_winograd_mode(cpu::WinogradMode::off);
+  check_close(y3, conv(x, w), 1e-4, 1e-4);
+  check_close(gx3, conv_transpose2d(g, w, Tensor(), pad1()), 1e-4, 1e-4);
+}
+
+TEST_CASE("inplace: winograd cache -- weights that require grad are not kept; the input gradient's are") {
+  CacheSettings settings(size_t(64) << 20);
+  Generator gen(12);
+  Tensor x = randn({1, 16, 8, 8}, gen), w = randn({16, 16, 3, 3}, gen) * 0.1;
+  w.requires_grad_();
+  conv(x, w);
+  conv(x, w);
+  CHECK(cpu::winograd_cache_stats().entries == 0);
+
+  // Gatys: the image requires grad, the weight is frozen. Forward and input
+  // gradient each transform the weight once, then come from the cache.
+  Tensor frozen = w.detach().clone();
+  x.requires_grad_();
+  sum(conv(x, frozen)).backward();
+  const Tensor gx = x.grad().detach().clone();
+  const uint64_t hits = cpu::winograd_cache_stats().hits;
+  x.set_grad(Tensor());
+  sum(conv(x, frozen)).backward();
+  CHECK(cpu::winograd_cache_stats().hits == hits + 2);
+  CHECK(max_abs_diff(x.grad(), gx) == 0);
+}
+
+TEST_CASE("inplace: winograd cache -- bounded by its budget, without thrashing; freed weights' entries go") {
+  CacheSettings settings(size_t(64) << 20);
+  Generator gen(13);
+  const Tensor x = randn({1, 16, 8, 8}, gen);
+  conv(x, randn({16, 16, 3, 3}, gen));
+  const size_t entry_bytes = cpu::winograd_cache_stats().bytes;
+  REQUIRE(entry_bytes > 0);
+
+  // Freed weights: each new entry drops the ones whose storage is gone.
+  for (int i = 0; i < 20; ++i) conv(x, randn({16, 16, 3, 3}, gen));
+  CHECK(cpu::winograd_cache_stats().entries <= 1);
+
+  // Live weights beyond the budget, used in a cycle like a network's layers:
+  // the first three stay and keep hitting, the others are computed each time.
+  cpu::clear_winograd_cache();
+  cpu::set_winograd_cache_budget(3 * entry_bytes);
+  std::vector<Tensor> weights, first;
+  for (int i = 0; i < 10; ++i) weights.push_back(randn({16, 16, 3, 3}, gen));
+  for (int i = 0; i < 10; ++i) first.push_back(conv(x, weights[i]));
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    const uint64_t hits = cpu::winograd_cache_stats().hits;
+    for (int i = 0; i < 10; ++i) CHECK(max_abs_diff(conv(x, weights[i]), first[i]) == 0);
+    const cpu::WinogradCacheStats s = cpu::winograd_cache_stats();
+    CHECK(s.hits == hits + 3);
+    CHECK(s.entries == 3);
+    CHECK(s.bytes <= 3 * entry_bytes);
+  }
+
+  // Shrinking the budget evicts the least recently used; clear empties it.
+  cpu::set_winograd_cache_budget(entry_bytes);
+  CHECK(cpu::winograd_cache_stats().entries == 1);
+  const uint64_t hits = cpu::winograd_cache_stats().hits;
+  conv(x, weights[2]);  // the most recently used of the three
+  CHECK(cpu::winograd_cache_stats().hits == hits + 1);
+  cpu::clear_winograd_cache();
+  CHECK(cpu::winograd_cache_stats().entries == 0);
+  CHECK(cpu::winograd_cache_stats().bytes == 0);
+}
+
+TEST_CASE("inplace: winograd cache -- threads sharing frozen weights get the single-threaded results") {
+  CacheSettings settings(size_t(64) << 20);
+  Generator gen(14);
+  const Tensor x = randn({1, 16, 8, 8}, gen);
+  const std::vector<Tensor> weights = {randn({16, 16, 3, 3}, gen), randn({32, 16, 3, 3}, gen)};
+  cpu::set_winograd_cache_budget(0);
+  const std::vector<Tensor> expected = {conv(x, weights[0]), conv(x, weights[1])};
+  cpu::set_winograd_cache_budget(size_t(64) << 20);
+
+  std::vector<double> worst(4, -1.0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      double w = 0;
+      for (int i = 0; i < 10; ++i) {
+        const int k = (t + i) % 2;
+        w = std::max(w, max_abs_diff(conv(x, weights[k]), expected[k]));
+      }
+      worst[t] = w;
+    });
+  for (auto& th : threads) th.join();
+  for (double w : worst) CHECK(w == 0);
+  CHECK(cpu::winograd_cache_stats().entries == 2);
 }
