@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -16,6 +17,7 @@
 #include "autograd/grad_mode.h"
 #include "io/atomic_file.h"
 #include "io/image.h"
+#include "kernels/cpu/winograd.h"
 #include "models/multiscale.h"
 #include "models/vgg.h"
 #include "ops/ops.h"
@@ -181,9 +183,12 @@ int cmd_style(int argc, char** argv) {
   else
     to.scales.push_back(p.get_int("image-size"));
   for (int64_t s : to.scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
+  // The frozen network runs hundreds of times: keep its Winograd weight
+  // transforms (kernels/cpu/winograd.h) unless the environment says otherwise.
+  if (!std::getenv("STYLEGRAD_WINOGRAD_CACHE_MB")) cpu::set_winograd_cache_budget(size_t(512) << 20);
   {
     // Refuse sizes whose activations cannot fit, before any work.
-    const double need = style::transfer_memory_bytes(*net, to);
+    const double need = style::transfer_memory_bytes(*net, to) + double(cpu::winograd_cache_stats().budget_bytes);
     const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
     SG_CHECK(need < 0.8 * have, "image size ", *std::max_element(to.scales.begin(), to.scales.end()), " needs about ",
              int64_t(need / (1 << 30)), " GiB of memory, this machine has ", int64_t(have / (1 << 30)),

@@ -1,18 +1,32 @@
 // The autograd graph. Each recorded op makes one Node that knows
 //   - which Nodes produced its inputs (edges), to walk the graph backwards,
-//   - a backward function mapping d(loss)/d(outputs) to d(loss)/d(inputs).
+//   - a backward function mapping d(loss)/d(outputs) to d(loss)/d(inputs),
+//   - the tensors that backward reads, saved with their storage's version.
 // Leaves that require grad get an AccumulateGrad node (see engine.cpp).
 //
-// Adding an op: compute the forward with a kernel, then
+// Adding an op: compute the forward with a kernel, then record it, naming
+// what the backward reads. The backward gets those tensors back through
+// ctx.saved(i) (and its outputs through ctx.output(i)), never by capturing
+// them in the lambda: reading them checks that no in-place write (an
+// optimizer step, w.add_) changed them since the forward, which would make
+// the gradient silently wrong. Shapes, options and scalars may be captured.
 //
-//   if (any_requires_grad({x}))
-//     record("tanh", {x}, {y}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
-//       Tensor y = ctx.output(0);
-//       return {g[0] * (1.0 - y * y)};
+//   if (any_requires_grad({a, b}))
+//     record("mul", {a, b}, {y}, /*saved=*/{a, b}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+//       const Tensor &a = ctx.saved(0), &b = ctx.saved(1);
+//       return {sum_to(g[0] * b, a.shape()), sum_to(g[0] * a, b.shape())};
 //     });
 //
-// The backward uses ordinary ops, so it is differentiable again.
+//   if (any_requires_grad({x}))
+//     record("tanh", {x}, {y}, /*saved=*/{}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+//       Tensor y = ctx.output(0);
+//       return {g[0] * (1.0 - y * y)};
+//     }, /*save_outputs=*/true);
+//
+// The backward uses ordinary ops, so it is differentiable again: a saved
+// input keeps its history (only outputs are saved detached, to avoid cycles).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,14 +46,26 @@ struct Edge {
 class Node;
 struct BackwardContext {
   Node* node;
+  // The i-th tensor of record()'s `saved` list, as it was given (with its
+  // history, so the backward is differentiable through it; undefined if an
+  // undefined tensor was saved). Throws if its storage was written in place
+  // since record().
+  const Tensor& saved(int i) const;
   // The op's i-th output, re-attached to this node so that a backward that
   // uses it (tanh, exp, softmax) is differentiable when create_graph is set.
+  // Version-checked like saved().
   Tensor output(int i) const;
   // Whether input i needs a gradient; a backward may skip the work if not.
   bool needs_grad(int i) const;
 };
 
 using BackwardFn = std::function<TensorList(BackwardContext&, const TensorList&)>;
+
+// A tensor a backward will read, and its storage's version when it was saved.
+struct SavedTensor {
+  Tensor tensor;
+  uint64_t version = 0;
+};
 
 struct OutputMeta {
   Shape shape;
@@ -67,12 +93,13 @@ class Node : public std::enable_shared_from_this<Node> {
 
  protected:
   friend struct BackwardContext;
-  friend void record_outputs(const std::shared_ptr<Node>&, const TensorList&, bool);
+  friend void record(const char*, const TensorList&, const TensorList&, const TensorList&, BackwardFn, bool);
   std::string name_;
   std::vector<Edge> next_;
   BackwardFn fn_;
   std::vector<OutputMeta> outputs_;
-  std::vector<Tensor> saved_outputs_;  // detached (no grad_fn), to avoid cycles
+  std::vector<SavedTensor> saved_;          // as given, with their history
+  std::vector<SavedTensor> saved_outputs_;  // detached (no grad_fn), to avoid cycles
   bool released_ = false;
 };
 
@@ -94,9 +121,13 @@ bool any_requires_grad(const TensorList& inputs);
 // The edge a gradient for `t` flows into (its grad_fn, or its leaf accumulator).
 Edge gradient_edge(const Tensor& t);
 // Records an op: makes its Node, marks `outputs` as produced by it. Call only
-// when any_requires_grad(inputs). save_outputs keeps the outputs for ctx.output().
-void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn,
-            bool save_outputs = false);
+// when any_requires_grad(inputs). `saved` lists every tensor the backward reads
+// other than the outputs (inputs, indices, masks; undefined entries are allowed,
+// for tensors kept only when some gradient is wanted): ctx.saved(i) returns
+// them. save_outputs keeps the outputs for ctx.output(). Both are checked
+// against in-place writes when the backward reads them.
+void record(const char* name, const TensorList& inputs, const TensorList& outputs, const TensorList& saved,
+            BackwardFn fn, bool save_outputs = false);
 
 // a + b for two gradients of the same tensor (same shape, dtype, device), as the
 // engine and AccumulateGrad sum them; recorded when grad mode is on (create_graph).

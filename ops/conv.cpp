@@ -28,6 +28,16 @@ cpu::ConvParams params_of(const Conv2dOptions& o) {
   return p;
 }
 
+// A weight that does not require grad (a frozen VGG) has the same values from
+// call to call, so the Winograd path may keep its transform (keyed by the
+// storage's version: an in-place change is seen). A non-contiguous weight is
+// copied for the kernel, a new storage on every call: nothing worth keeping.
+cpu::ConvParams params_for_weight(const Conv2dOptions& o, const Tensor& weight) {
+  cpu::ConvParams p = params_of(o);
+  p.cache_weight_transform = !weight.requires_grad() && weight.is_contiguous();
+  return p;
+}
+
 void check_options(const char* op, const Conv2dOptions& o) {
   SG_CHECK(o.stride_h >= 1 && o.stride_w >= 1, op, ": stride must be positive, got (", o.stride_h, ", ",
            o.stride_w, ")");
@@ -107,11 +117,6 @@ Conv2dOptions undoing_shape_of(const Conv2dOptions& o, const Shape& x, const Sha
 
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.detach().contiguous() : Tensor(); }
 
-// What a backward keeps alive is memory held until it runs. dx needs only W
-// and dW only x, so each is kept only if the other's gradient is wanted: for
-// Gatys (weights frozen) no layer's input is kept by its convolution.
-Tensor keep_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
-
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& o) {
@@ -121,15 +126,19 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const Shape out_shape = conv2d_output_shape("conv2d", x.shape(), weight.shape(), o);
   check_bias("conv2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
-  cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y, params_of(o));
+  cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
+              params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
+    // dx needs only W and dW only x, so each is kept only if the other's
+    // gradient is wanted: for Gatys (weights frozen) no layer's input is kept
+    // by its convolution.
     const Shape x_shape = x.shape(), w_shape = weight.shape();
-    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
-    record("conv2d", {x, weight, bias}, {y},
-           [x_kept, w_kept, x_shape, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_grad(0) ? conv_transpose2d(g[0], w_kept, Tensor(), undoing_shape_of(o, x_shape, w_shape))
+    record("conv2d", {x, weight, bias}, {y}, {keep_if(x.requires_grad(), weight), keep_if(weight.requires_grad(), x)},
+           [x_shape, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv_transpose2d(g[0], ctx.saved(0), Tensor(),
+                                                          undoing_shape_of(o, x_shape, w_shape))
                                        : Tensor(),
-                     ctx.needs_grad(1) ? conv2d_weight_grad(x_kept, g[0], w_shape, o) : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(ctx.saved(1), g[0], w_shape, o) : Tensor(),
                      ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
            });
   }
@@ -144,14 +153,14 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   check_bias("conv_transpose2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
   cpu::conv_transpose2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
-                        params_of(o));
+                        params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
     const Shape w_shape = weight.shape();
-    const Tensor w_kept = keep_if(x.requires_grad(), weight), x_kept = keep_if(weight.requires_grad(), x);
     record("conv_transpose2d", {x, weight, bias}, {y},
-           [x_kept, w_kept, w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_grad(0) ? conv2d(g[0], w_kept, Tensor(), o) : Tensor(),
-                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], x_kept, w_shape, o) : Tensor(),
+           {keep_if(x.requires_grad(), weight), keep_if(weight.requires_grad(), x)},
+           [w_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? conv2d(g[0], ctx.saved(0), Tensor(), o) : Tensor(),
+                     ctx.needs_grad(1) ? conv2d_weight_grad(g[0], ctx.saved(1), w_shape, o) : Tensor(),
                      ctx.needs_grad(2) ? sum(g[0], {0, 2, 3}) : Tensor()};
            });
   }
@@ -177,11 +186,11 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
   cpu::conv2d_weight_grad(x.detach().contiguous(), grad_y.detach().contiguous(), gw, params_of(o));
   if (any_requires_grad({x, grad_y})) {
     const Shape x_shape = x.shape();
-    const Tensor gy_kept = keep_if(x.requires_grad(), grad_y), x_kept = keep_if(grad_y.requires_grad(), x);
-    record(op, {x, grad_y}, {gw}, [x_kept, gy_kept, x_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? conv_transpose2d(gy_kept, g[0], Tensor(), undoing_shape_of(o, x_shape, g[0].shape()))
+    record(op, {x, grad_y}, {gw}, {keep_if(x.requires_grad(), grad_y), keep_if(grad_y.requires_grad(), x)},
+           [x_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {ctx.needs_grad(0) ? conv_transpose2d(ctx.saved(0), g[0], Tensor(), undoing_shape_of(o, x_shape, g[0].shape()))
                                 : Tensor(),
-              ctx.needs_grad(1) ? conv2d(x_kept, g[0], Tensor(), o) : Tensor()};
+              ctx.needs_grad(1) ? conv2d(ctx.saved(1), g[0], Tensor(), o) : Tensor()};
     });
   }
   return gw;

@@ -49,14 +49,14 @@ Tensor mask_of(Unary op, const Tensor& x, double a = 0, double b = 0) {
 Tensor neg(const Tensor& x) {
   Tensor y = unary_forward("neg", Unary::neg, x);
   if (any_requires_grad({x}))
-    record("neg", {x}, {y}, [](BackwardContext&, const TensorList& g) -> TensorList { return {neg(g[0])}; });
+    record("neg", {x}, {y}, {}, [](BackwardContext&, const TensorList& g) -> TensorList { return {neg(g[0])}; });
   return y;
 }
 
 Tensor exp(const Tensor& x) {
   Tensor y = unary_forward("exp", Unary::exp, x);
   if (any_requires_grad({x}))
-    record("exp", {x}, {y},
+    record("exp", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList { return {g[0] * ctx.output(0)}; },
            /*save_outputs=*/true);
   return y;
@@ -65,14 +65,15 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   Tensor y = unary_forward("log", Unary::log, x);
   if (any_requires_grad({x}))
-    record("log", {x}, {y}, [x](BackwardContext&, const TensorList& g) -> TensorList { return {g[0] / x}; });
+    record("log", {x}, {y}, {x},
+           [](BackwardContext& ctx, const TensorList& g) -> TensorList { return {g[0] / ctx.saved(0)}; });
   return y;
 }
 
 Tensor sqrt(const Tensor& x) {  // d sqrt(x) = 1 / (2 sqrt(x))
   Tensor y = unary_forward("sqrt", Unary::sqrt, x);
   if (any_requires_grad({x}))
-    record("sqrt", {x}, {y},
+    record("sqrt", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList { return {g[0] / (2.0 * ctx.output(0))}; },
            true);
   return y;
@@ -81,7 +82,7 @@ Tensor sqrt(const Tensor& x) {  // d sqrt(x) = 1 / (2 sqrt(x))
 Tensor rsqrt(const Tensor& x) {  // y = x^(-1/2), dy/dx = -y^3 / 2
   Tensor y = unary_forward("rsqrt", Unary::rsqrt, x);
   if (any_requires_grad({x}))
-    record("rsqrt", {x}, {y},
+    record("rsqrt", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList {
              Tensor y = ctx.output(0);
              return {g[0] * (-0.5 * y * y * y)};
@@ -93,8 +94,9 @@ Tensor rsqrt(const Tensor& x) {  // y = x^(-1/2), dy/dx = -y^3 / 2
 Tensor abs(const Tensor& x) {
   Tensor y = unary_forward("abs", Unary::abs, x);
   if (any_requires_grad({x}))
-    record("abs", {x}, {y},
-           [x](BackwardContext&, const TensorList& g) -> TensorList { return {g[0] * mask_of(Unary::sign, x)}; });
+    record("abs", {x}, {y}, {x}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {g[0] * mask_of(Unary::sign, ctx.saved(0))};
+    });
   return y;
 }
 
@@ -103,7 +105,8 @@ Tensor sign(const Tensor& x) { return unary_forward("sign", Unary::sign, x.detac
 Tensor pow(const Tensor& x, double p) {  // d x^p = p x^(p-1)
   Tensor y = unary_forward("pow", Unary::pow, x, p);
   if (any_requires_grad({x}))
-    record("pow", {x}, {y}, [x, p](BackwardContext&, const TensorList& g) -> TensorList {
+    record("pow", {x}, {y}, {x}, [p](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      const Tensor& x = ctx.saved(0);
       if (p == 0.0) return {zeros_like(x)};
       if (p == 1.0) return {g[0]};
       if (p == 2.0) return {g[0] * (2.0 * x)};
@@ -115,7 +118,7 @@ Tensor pow(const Tensor& x, double p) {  // d x^p = p x^(p-1)
 Tensor relu(const Tensor& x) {
   Tensor y = unary_forward("relu", Unary::relu, x);
   if (any_requires_grad({x}))
-    record("relu", {x}, {y},
+    record("relu", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList {
              return {g[0] * mask_of(Unary::positive, ctx.output(0))};
            },
@@ -126,8 +129,8 @@ Tensor relu(const Tensor& x) {
 Tensor leaky_relu(const Tensor& x, double slope) {
   Tensor y = unary_forward("leaky_relu", Unary::leaky_relu, x, slope);
   if (any_requires_grad({x}))
-    record("leaky_relu", {x}, {y}, [x, slope](BackwardContext&, const TensorList& g) -> TensorList {
-      return {g[0] * mask_of(Unary::leaky_slope, x, slope)};
+    record("leaky_relu", {x}, {y}, {x}, [slope](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {g[0] * mask_of(Unary::leaky_slope, ctx.saved(0), slope)};
     });
   return y;
 }
@@ -135,7 +138,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor tanh(const Tensor& x) {  // d tanh = 1 - tanh^2
   Tensor y = unary_forward("tanh", Unary::tanh, x);
   if (any_requires_grad({x}))
-    record("tanh", {x}, {y},
+    record("tanh", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList {
              Tensor y = ctx.output(0);
              return {g[0] * (1.0 - y * y)};
@@ -147,7 +150,7 @@ Tensor tanh(const Tensor& x) {  // d tanh = 1 - tanh^2
 Tensor sigmoid(const Tensor& x) {  // d sigmoid = s (1 - s)
   Tensor y = unary_forward("sigmoid", Unary::sigmoid, x);
   if (any_requires_grad({x}))
-    record("sigmoid", {x}, {y},
+    record("sigmoid", {x}, {y}, {},
            [](BackwardContext& ctx, const TensorList& g) -> TensorList {
              Tensor y = ctx.output(0);
              return {g[0] * (y * (1.0 - y))};
@@ -159,8 +162,8 @@ Tensor sigmoid(const Tensor& x) {  // d sigmoid = s (1 - s)
 Tensor softplus(const Tensor& x) {  // d log(1 + e^x) = sigmoid(x)
   Tensor y = unary_forward("softplus", Unary::softplus, x);
   if (any_requires_grad({x}))
-    record("softplus", {x}, {y},
-           [x](BackwardContext&, const TensorList& g) -> TensorList { return {g[0] * sigmoid(x)}; });
+    record("softplus", {x}, {y}, {x},
+           [](BackwardContext& ctx, const TensorList& g) -> TensorList { return {g[0] * sigmoid(ctx.saved(0))}; });
   return y;
 }
 
@@ -168,8 +171,8 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   SG_CHECK(lo <= hi, "clamp: min ", lo, " is greater than max ", hi);
   Tensor y = unary_forward("clamp", Unary::clamp, x, lo, hi);
   if (any_requires_grad({x}))
-    record("clamp", {x}, {y}, [x, lo, hi](BackwardContext&, const TensorList& g) -> TensorList {
-      return {g[0] * mask_of(Unary::inside, x, lo, hi)};
+    record("clamp", {x}, {y}, {x}, [lo, hi](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {g[0] * mask_of(Unary::inside, ctx.saved(0), lo, hi)};
     });
   return y;
 }
@@ -177,14 +180,14 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 Tensor add_scalar(const Tensor& x, double s) {
   Tensor y = unary_forward("add", Unary::add_scalar, x, s);
   if (any_requires_grad({x}))
-    record("add_scalar", {x}, {y}, [](BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
+    record("add_scalar", {x}, {y}, {}, [](BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
   return y;
 }
 
 Tensor mul_scalar(const Tensor& x, double s) {
   Tensor y = unary_forward("mul", Unary::mul_scalar, x, s);
   if (any_requires_grad({x}))
-    record("mul_scalar", {x}, {y},
+    record("mul_scalar", {x}, {y}, {},
            [s](BackwardContext&, const TensorList& g) -> TensorList { return {mul_scalar(g[0], s)}; });
   return y;
 }
@@ -196,7 +199,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("add", Binary::add, a, b);
   if (any_requires_grad({a, b})) {
     const Shape sa = a.shape(), sb = b.shape();
-    record("add", {a, b}, {y}, [sa, sb](BackwardContext&, const TensorList& g) -> TensorList {
+    record("add", {a, b}, {y}, {}, [sa, sb](BackwardContext&, const TensorList& g) -> TensorList {
       return {sum_to(g[0], sa), sum_to(g[0], sb)};
     });
   }
@@ -207,7 +210,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("sub", Binary::sub, a, b);
   if (any_requires_grad({a, b})) {
     const Shape sa = a.shape(), sb = b.shape();
-    record("sub", {a, b}, {y}, [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
+    record("sub", {a, b}, {y}, {}, [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {sum_to(g[0], sa), ctx.needs_grad(1) ? sum_to(neg(g[0]), sb) : Tensor()};
     });
   }
@@ -216,28 +219,37 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("mul", Binary::mul, a, b);
-  if (any_requires_grad({a, b}))
-    record("mul", {a, b}, {y}, [a, b](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? sum_to(g[0] * b, a.shape()) : Tensor(),
-              ctx.needs_grad(1) ? sum_to(g[0] * a, b.shape()) : Tensor()};
-    });
+  if (any_requires_grad({a, b})) {
+    // da needs only b and db only a: each is kept only if the other's gradient is wanted.
+    const Shape sa = a.shape(), sb = b.shape();
+    record("mul", {a, b}, {y}, {keep_if(a.requires_grad(), b), keep_if(b.requires_grad(), a)},
+           [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? sum_to(g[0] * ctx.saved(0), sa) : Tensor(),
+                     ctx.needs_grad(1) ? sum_to(g[0] * ctx.saved(1), sb) : Tensor()};
+           });
+  }
   return y;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {  // d(a/b) = da/b - a db/b^2
   Tensor y = binary_forward("div", Binary::div, a, b);
-  if (any_requires_grad({a, b}))
-    record("div", {a, b}, {y}, [a, b](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? sum_to(g[0] / b, a.shape()) : Tensor(),
-              ctx.needs_grad(1) ? sum_to(neg(g[0] * a / (b * b)), b.shape()) : Tensor()};
-    });
+  if (any_requires_grad({a, b})) {
+    const Shape sa = a.shape(), sb = b.shape();
+    record("div", {a, b}, {y}, {b, keep_if(b.requires_grad(), a)},
+           [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             const Tensor& b = ctx.saved(0);
+             return {ctx.needs_grad(0) ? sum_to(g[0] / b, sa) : Tensor(),
+                     ctx.needs_grad(1) ? sum_to(neg(g[0] * ctx.saved(1) / (b * b)), sb) : Tensor()};
+           });
+  }
   return y;
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("maximum", Binary::maximum, a, b);
   if (any_requires_grad({a, b}))
-    record("maximum", {a, b}, {y}, [a, b](BackwardContext&, const TensorList& g) -> TensorList {
+    record("maximum", {a, b}, {y}, {a, b}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      const Tensor &a = ctx.saved(0), &b = ctx.saved(1);
       Tensor a_wins = binary_forward("maximum", Binary::ge_mask, a.detach(), b.detach());
       return {sum_to(g[0] * a_wins, a.shape()), sum_to(g[0] * (1.0 - a_wins), b.shape())};
     });
@@ -247,7 +259,8 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 Tensor minimum(const Tensor& a, const Tensor& b) {
   Tensor y = binary_forward("minimum", Binary::minimum, a, b);
   if (any_requires_grad({a, b}))
-    record("minimum", {a, b}, {y}, [a, b](BackwardContext&, const TensorList& g) -> TensorList {
+    record("minimum", {a, b}, {y}, {a, b}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      const Tensor &a = ctx.saved(0), &b = ctx.saved(1);
       Tensor a_wins = binary_forward("minimum", Binary::ge_mask, b.detach(), a.detach());  // a <= b
       return {sum_to(g[0] * a_wins, a.shape()), sum_to(g[0] * (1.0 - a_wins), b.shape())};
     });

@@ -20,10 +20,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = empty(s, options_like(a));
   cpu::where(cond.expand(s), a.detach().expand(s), b.detach().expand(s), out);
   if (any_requires_grad({a, b})) {
-    record("where", {a, b}, {out}, [cond, a, b](BackwardContext& ctx, const TensorList& g) -> TensorList {
+    const Shape sa = a.shape(), sb = b.shape();
+    record("where", {a, b}, {out}, {cond}, [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      const Tensor& cond = ctx.saved(0);
       Tensor zero = zeros({}, options_like(g[0]));
-      return {ctx.needs_grad(0) ? sum_to(where(cond, g[0], zero), a.shape()) : Tensor(),
-              ctx.needs_grad(1) ? sum_to(where(cond, zero, g[0]), b.shape()) : Tensor()};
+      return {ctx.needs_grad(0) ? sum_to(where(cond, g[0], zero), sa) : Tensor(),
+              ctx.needs_grad(1) ? sum_to(where(cond, zero, g[0]), sb) : Tensor()};
     });
   }
   return out;
@@ -57,8 +59,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   cpu::gather(x, d, index, out);
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
-    record("gather", {x}, {out}, [xs, d, index](BackwardContext&, const TensorList& g) -> TensorList {
-      return {scatter_add(xs, d, index, g[0])};
+    record("gather", {x}, {out}, {index}, [xs, d](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {scatter_add(xs, d, ctx.saved(0), g[0])};
     });
   }
   return out;
@@ -76,8 +78,8 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
            index.shape().str(), " differ");
   cpu::scatter_add(out, d, index, src);
   if (any_requires_grad({src}))
-    record("scatter_add", {src}, {out}, [d, index](BackwardContext&, const TensorList& g) -> TensorList {
-      return {gather(g[0], d, index)};
+    record("scatter_add", {src}, {out}, {index}, [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {gather(g[0], d, ctx.saved(0))};
     });
   return out;
 }
@@ -112,7 +114,7 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   if (any_requires_grad(xs)) {
     std::vector<int64_t> lengths;
     for (const Tensor& x : xs) lengths.push_back(x.size(d));
-    record("cat", xs, {out}, [d, starts, lengths](BackwardContext& ctx, const TensorList& g) -> TensorList {
+    record("cat", xs, {out}, {}, [d, starts, lengths](BackwardContext& ctx, const TensorList& g) -> TensorList {
       TensorList grads(starts.size());
       for (size_t i = 0; i < starts.size(); ++i)
         if (ctx.needs_grad(int(i))) grads[i] = narrow(g[0], d, starts[i], lengths[i]);
@@ -150,7 +152,7 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
   Tensor out = empty(x.shape(), options_like(x));
   cpu::flip(x, wrapped, out);
   if (any_requires_grad({x}))
-    record("flip", {x}, {out}, [dims](BackwardContext&, const TensorList& g) -> TensorList {
+    record("flip", {x}, {out}, /*saved=*/{}, [dims](BackwardContext&, const TensorList& g) -> TensorList {
       return {flip(g[0], dims)};
     });
   return out;

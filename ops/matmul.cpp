@@ -43,11 +43,15 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Tensor out = empty(so, options_like(a_in));
   cpu::matmul(a, b, out);
 
-  if (any_requires_grad({a_in, b_in}))
-    record("matmul", {a_in, b_in}, {out}, [a_in, b_in](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      return {ctx.needs_grad(0) ? sum_to(matmul(g[0], transpose(b_in, -1, -2)), a_in.shape()) : Tensor(),
-              ctx.needs_grad(1) ? sum_to(matmul(transpose(a_in, -1, -2), g[0]), b_in.shape()) : Tensor()};
-    });
+  if (any_requires_grad({a_in, b_in})) {
+    // dA needs only B and dB only A: each is kept only if the other's gradient is wanted.
+    const Shape a_shape = a_in.shape(), b_shape = b_in.shape();
+    record("matmul", {a_in, b_in}, {out}, {keep_if(a_in.requires_grad(), b_in), keep_if(b_in.requires_grad(), a_in)},
+           [a_shape, b_shape](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_grad(0) ? sum_to(matmul(g[0], transpose(ctx.saved(0), -1, -2)), a_shape) : Tensor(),
+                     ctx.needs_grad(1) ? sum_to(matmul(transpose(ctx.saved(1), -1, -2), g[0]), b_shape) : Tensor()};
+           });
+  }
   return out;
 }
 
@@ -63,8 +67,8 @@ Tensor gram(const Tensor& v) {
   Tensor out = empty(out_shape, options_like(v));
   cpu::gram(vc, out);
   if (any_requires_grad({v}))
-    record("gram", {v}, {out}, [v](BackwardContext&, const TensorList& g) -> TensorList {
-      return {matmul(g[0] + transpose(g[0], -1, -2), v)};
+    record("gram", {v}, {out}, {v}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {matmul(g[0] + transpose(g[0], -1, -2), ctx.saved(0))};
     });
   return out;
 }

@@ -33,6 +33,11 @@ inline void require_dim(const char* op, const Tensor& t, int ndim, const char* l
   SG_CHECK(t.dim() == ndim, op, ": expected a ", ndim, "-d input ", layout, ", got shape ", t.shape().str());
 }
 
+// What a backward keeps alive is memory held until it runs: a tensor needed
+// only for one input's gradient is saved only if that gradient is wanted
+// (`needed`: that input requires grad), else an undefined one takes its place.
+inline Tensor keep_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
+
 inline TensorOptions options_like(const Tensor& t) {
   TensorOptions o(t.dtype());
   o.device = t.device();

@@ -50,7 +50,7 @@ Tensor pad2d_backward(const Tensor& g, const Shape& x_shape, const Padding& p) {
   cpu::pad2d_backward(g.detach().contiguous(), gx, axis_source(H, p.top, p.bottom, p.mode),
                       axis_source(W, p.left, p.right, p.mode));
   if (any_requires_grad({g}))
-    record("pad2d_backward", {g}, {gx}, [p](BackwardContext&, const TensorList& gg) -> TensorList {
+    record("pad2d_backward", {g}, {gx}, {}, [p](BackwardContext&, const TensorList& gg) -> TensorList {
       return {pad2d(gg[0], p.left, p.right, p.top, p.bottom, p.mode, 0.0)};
     });
   return gx;
@@ -81,7 +81,7 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
   cpu::pad2d(x.detach().contiguous(), y, axis_source(H, top, bottom, mode), axis_source(W, left, right, mode), value);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
-    record(op, {x}, {y}, [x_shape, p](BackwardContext&, const TensorList& g) -> TensorList {
+    record(op, {x}, {y}, {}, [x_shape, p](BackwardContext&, const TensorList& g) -> TensorList {
       return {pad2d_backward(g[0], x_shape, p)};
     });
   }

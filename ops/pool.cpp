@@ -76,7 +76,7 @@ Tensor avg_pool2d_backward(const Tensor& g, const Shape& x_shape, const Pool2dOp
   Tensor gx = zeros(x_shape, options_like(g));
   cpu::avg_pool2d_backward(g.detach().contiguous(), gx, rows_of(o), cols_of(o), o.count_include_pad);
   if (any_requires_grad({g}))
-    record("avg_pool2d_backward", {g}, {gx}, [o](BackwardContext&, const TensorList& gg) -> TensorList {
+    record("avg_pool2d_backward", {g}, {gx}, {}, [o](BackwardContext&, const TensorList& gg) -> TensorList {
       return {avg_pool2d(gg[0], o)};
     });
   return gx;
@@ -107,8 +107,8 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dO
   cpu::max_pool2d(x.detach().contiguous(), y, indices, rows_of(o), cols_of(o));
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
-    record(op, {x}, {y}, [indices, x_shape](BackwardContext&, const TensorList& g) -> TensorList {
-      return {max_pool2d_backward(g[0], indices, x_shape)};
+    record(op, {x}, {y}, {indices}, [x_shape](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {max_pool2d_backward(g[0], ctx.saved(0), x_shape)};
     });
   }
   return {y, indices};
@@ -126,7 +126,8 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
     // int64 indices (half the size of x) it keeps x and finds them again:
     // x is usually alive anyway (the ReLU before a pool saved it), and the
     // search is one pass over x. torch keeps both.
-    record(op, {x}, {y}, [xc, out_shape, o](BackwardContext&, const TensorList& g) -> TensorList {
+    record(op, {x}, {y}, {xc}, [out_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      const Tensor& xc = ctx.saved(0);
       Tensor indices = index_tensor(out_shape, xc);
       cpu::max_pool2d(xc, Tensor(), indices, rows_of(o), cols_of(o));
       return {max_pool2d_backward(g[0], indices, xc.shape())};
@@ -145,7 +146,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
   cpu::avg_pool2d(x.detach().contiguous(), y, rows_of(o), cols_of(o), o.count_include_pad);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
-    record(op, {x}, {y}, [x_shape, o](BackwardContext&, const TensorList& g) -> TensorList {
+    record(op, {x}, {y}, {}, [x_shape, o](BackwardContext&, const TensorList& g) -> TensorList {
       return {avg_pool2d_backward(g[0], x_shape, o)};
     });
   }

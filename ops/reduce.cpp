@@ -56,7 +56,7 @@ Tensor scaled_sum(const char* name, const Tensor& x, const std::vector<int64_t>&
   if (!keepdim) y = y.detach().reshape(squeezed_shape(x, m));
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
-    record(name, {x}, {y}, [xs, kshape, scale](BackwardContext&, const TensorList& g) -> TensorList {
+    record(name, {x}, {y}, {}, [xs, kshape, scale](BackwardContext&, const TensorList& g) -> TensorList {
       Tensor gx = expand(reshape(g[0], kshape), xs);
       return {scale == 1.0 ? gx : mul_scalar(gx, scale)};
     });
@@ -102,8 +102,8 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   if (any_requires_grad({x})) {
     // The gradient flows only to the winning element: scatter it back.
     const Shape xs = x.shape();
-    record("max", {x}, {values}, [xs, d, indices](BackwardContext&, const TensorList& g) -> TensorList {
-      return {scatter_add(xs, d, indices, g[0])};
+    record("max", {x}, {values}, {indices}, [xs, d](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      return {scatter_add(xs, d, ctx.saved(0), g[0])};
     });
   }
   if (!keepdim) {

@@ -38,7 +38,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   const int d = wrap_dim(dim, x.dim(), "softmax");
   Tensor y = softmax_forward("softmax", x, d, cpu::SoftmaxKind::softmax);
   if (any_requires_grad({x}))
-    record("softmax", {x}, {y},
+    record("softmax", {x}, {y}, {},
            [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
              Tensor y = ctx.output(0);
              return {y * (g[0] - sum(g[0] * y, dims_of(y, d), /*keepdim=*/true))};
@@ -52,7 +52,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   const int d = wrap_dim(dim, x.dim(), "log_softmax");
   Tensor y = softmax_forward("log_softmax", x, d, cpu::SoftmaxKind::log_softmax);
   if (any_requires_grad({x}))
-    record("log_softmax", {x}, {y},
+    record("log_softmax", {x}, {y}, {},
            [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
              Tensor y = ctx.output(0);
              return {g[0] - exp(y) * sum(g[0], dims_of(y, d), /*keepdim=*/true)};

@@ -73,6 +73,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Tensor s = src.device() == device() ? src : src.to(device());
   SG_CHECK(device().is_cpu(), "copy_: no CUDA kernel yet");
   cpu::copy(s.shape() == shape() ? s : sg::expand(s.detach(), shape()), *this);
+  storage()->bump_version();  // add_ and mul_ write through here too
   return *this;
 }
 
@@ -80,6 +81,7 @@ Tensor& Tensor::fill_(double v) {
   check_inplace(*this, "fill_");
   SG_CHECK(device().is_cpu(), "fill_: no CUDA kernel yet");
   cpu::fill(*this, v);
+  storage()->bump_version();
   return *this;
 }
 

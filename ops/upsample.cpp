@@ -28,7 +28,7 @@ Tensor upsample_nearest2d_backward(const Tensor& g, const Shape& x_shape) {
   cpu::upsample_nearest2d_backward(g.detach().contiguous(), gx);
   if (any_requires_grad({g})) {
     const int64_t out_h = g.size(2), out_w = g.size(3);
-    record("upsample_nearest2d_backward", {g}, {gx}, [out_h, out_w](BackwardContext&, const TensorList& gg) -> TensorList {
+    record("upsample_nearest2d_backward", {g}, {gx}, {}, [out_h, out_w](BackwardContext&, const TensorList& gg) -> TensorList {
       return {upsample_nearest2d(gg[0], out_h, out_w)};
     });
   }
@@ -40,7 +40,7 @@ Tensor upsample_bilinear2d_backward(const Tensor& g, const Shape& x_shape, bool 
   cpu::upsample_bilinear2d_backward(g.detach().contiguous(), gx, align_corners);
   if (any_requires_grad({g})) {
     const int64_t out_h = g.size(2), out_w = g.size(3);
-    record("upsample_bilinear2d_backward", {g}, {gx},
+    record("upsample_bilinear2d_backward", {g}, {gx}, {},
            [out_h, out_w, align_corners](BackwardContext&, const TensorList& gg) -> TensorList {
              return {upsample_bilinear2d(gg[0], out_h, out_w, align_corners)};
            });
@@ -57,7 +57,7 @@ Tensor upsample_nearest2d(const Tensor& x, int64_t out_h, int64_t out_w) {
   cpu::upsample_nearest2d(x.detach().contiguous(), y);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
-    record("upsample_nearest2d", {x}, {y}, [x_shape](BackwardContext&, const TensorList& g) -> TensorList {
+    record("upsample_nearest2d", {x}, {y}, {}, [x_shape](BackwardContext&, const TensorList& g) -> TensorList {
       return {upsample_nearest2d_backward(g[0], x_shape)};
     });
   }
@@ -71,7 +71,7 @@ Tensor upsample_bilinear2d(const Tensor& x, int64_t out_h, int64_t out_w, bool a
   cpu::upsample_bilinear2d(x.detach().contiguous(), y, align_corners);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
-    record("upsample_bilinear2d", {x}, {y}, [x_shape, align_corners](BackwardContext&, const TensorList& g) -> TensorList {
+    record("upsample_bilinear2d", {x}, {y}, {}, [x_shape, align_corners](BackwardContext&, const TensorList& g) -> TensorList {
       return {upsample_bilinear2d_backward(g[0], x_shape, align_corners)};
     });
   }

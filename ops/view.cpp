@@ -23,7 +23,7 @@ Tensor narrow_backward(const Tensor& g, const Shape& shape, int dim, int64_t sta
   cpu::copy(g.detach(), out.narrow(dim, start, g.size(dim)).detach());
   if (any_requires_grad({g})) {
     const int64_t len = g.size(dim);
-    record("narrow_backward", {g}, {out}, [dim, start, len](BackwardContext&, const TensorList& gg) -> TensorList {
+    record("narrow_backward", {g}, {out}, {}, [dim, start, len](BackwardContext&, const TensorList& gg) -> TensorList {
       return {narrow(gg[0], dim, start, len)};
     });
   }
@@ -60,7 +60,7 @@ Tensor reshape(const Tensor& x, const Shape& shape_in) {
   Tensor y = make_view(base, shape, contiguous_strides(shape), base.offset());
   if (any_requires_grad({base})) {
     const Shape xs = base.shape();
-    record("reshape", {base}, {y}, [xs](BackwardContext&, const TensorList& g) -> TensorList {
+    record("reshape", {base}, {y}, {}, [xs](BackwardContext&, const TensorList& g) -> TensorList {
       return {reshape(g[0], xs)};
     });
   }
@@ -82,7 +82,7 @@ Tensor permute(const Tensor& x, const Shape& order) {
   }
   Tensor y = make_view(x, shape, st, x.offset());
   if (any_requires_grad({x}))
-    record("permute", {x}, {y}, [inverse](BackwardContext&, const TensorList& g) -> TensorList {
+    record("permute", {x}, {y}, {}, [inverse](BackwardContext&, const TensorList& g) -> TensorList {
       return {permute(g[0], inverse)};
     });
   return y;
@@ -107,7 +107,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   Tensor y = make_view(x, shape, x.strides(), x.offset() + start * x.stride(d));
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
-    record("narrow", {x}, {y}, [xs, d, start](BackwardContext&, const TensorList& g) -> TensorList {
+    record("narrow", {x}, {y}, {}, [xs, d, start](BackwardContext&, const TensorList& g) -> TensorList {
       return {narrow_backward(g[0], xs, d, start)};
     });
   }
@@ -135,7 +135,7 @@ Tensor expand(const Tensor& x, const Shape& shape_in) {
   Tensor y = make_view(x, shape, st, x.offset());
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
-    record("expand", {x}, {y}, [xs](BackwardContext&, const TensorList& g) -> TensorList {
+    record("expand", {x}, {y}, {}, [xs](BackwardContext&, const TensorList& g) -> TensorList {
       return {sum_to(g[0], xs)};
     });
   }
@@ -169,7 +169,7 @@ Tensor clone(const Tensor& x) {
   require_defined("clone", x, "input");
   Tensor y = materialize(x, x.dtype());
   if (any_requires_grad({x}))
-    record("clone", {x}, {y}, [](BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
+    record("clone", {x}, {y}, {}, [](BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
   return y;
 }
 
@@ -180,7 +180,7 @@ Tensor to_dtype(const Tensor& x, DType t) {
   Tensor y = materialize(x, t);
   if (is_floating(t) && is_floating(x.dtype()) && any_requires_grad({x})) {
     const DType from = x.dtype();
-    record("to_dtype", {x}, {y}, [from](BackwardContext&, const TensorList& g) -> TensorList {
+    record("to_dtype", {x}, {y}, {}, [from](BackwardContext&, const TensorList& g) -> TensorList {
       return {to_dtype(g[0], from)};
     });
   }

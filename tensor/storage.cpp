@@ -7,7 +7,12 @@
 
 namespace sg {
 
-Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
+namespace {
+std::atomic<uint64_t> g_next_storage_id{1};
+}
+
+Storage::Storage(size_t n, Device dev)
+    : nbytes(n), device(dev), id(g_next_storage_id.fetch_add(1, std::memory_order_relaxed)) {
   data = dev.is_cpu() ? cpu_alloc(n, &capacity) : cuda_alloc(n, dev.index);
   if (dev.is_cpu()) note_storage_allocated(n);
 }

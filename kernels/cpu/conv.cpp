@@ -286,7 +286,8 @@ void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const
   if (use_winograd(image, weight, columns.size(1), p))
     return winograd_conv2d(image.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
                            columns.data<float>(), image.size(0), image.size(1), image.size(2), image.size(3),
-                           columns.size(1), p.pad_h, p.pad_w, /*weight_transposed=*/false);
+                           columns.size(1), p.pad_h, p.pad_w, /*weight_transposed=*/false,
+                           p.cache_weight_transform ? &weight : nullptr);
   dispatch_float(image.dtype(), "conv2d", [&](auto z) { conv2d_impl<decltype(z)>(image, weight, bias, columns, p); });
 }
 
@@ -300,7 +301,8 @@ void conv_transpose2d(const Tensor& columns, const Tensor& weight, const Tensor&
   if (use_winograd(columns, weight, image.size(1), flipped))
     return winograd_conv2d(columns.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
                            image.data<float>(), columns.size(0), columns.size(1), columns.size(2), columns.size(3),
-                           image.size(1), flipped.pad_h, flipped.pad_w, /*weight_transposed=*/true);
+                           image.size(1), flipped.pad_h, flipped.pad_w, /*weight_transposed=*/true,
+                           p.cache_weight_transform ? &weight : nullptr);
   dispatch_float(columns.dtype(), "conv_transpose2d",
                  [&](auto z) { conv_transpose2d_impl<decltype(z)>(columns, weight, bias, image, p); });
 }

@@ -31,6 +31,7 @@ struct ConvParams {
   int64_t pad_h = 0, pad_w = 0;
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
+  bool cache_weight_transform = false;  // the Winograd path may keep the weight's transform (winograd.h)
 };
 
 // columns = conv2d(image, weight) + bias (bias [O] or undefined).

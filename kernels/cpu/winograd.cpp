@@ -49,11 +49,18 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "kernels/cpu/gemm_f32.h"
 #include "tensor/cpu_allocator.h"
+#include "tensor/storage.h"
+#include "tensor/tensor.h"
 
 namespace sg::cpu {
 
@@ -122,10 +129,11 @@ inline void output_line(const float* const z[kAlpha], float* const r[kM]) {
 //   [1/24,  1/12,  1/6]
 //   [1/24, -1/12,  1/6]
 //   [   0,     0,    1]
-// Here each entry is a run of n values, one per input channel: the weights
-// are transformed on every call (they change every optimiser step), so this
-// too must vectorise. In float: 1/6 and 1/24 round at 1e-7 relative, far
-// below the transform's own error.
+// Here each entry is a run of n values, one per input channel: weights that
+// are trained are transformed on every call (they change every optimiser
+// step; frozen ones come from the cache), so this too must vectorise. In
+// float: 1/6 and 1/24 round at 1e-7 relative, far below the transform's own
+// error.
 inline void kernel_line(const float* const z[3], float* const u[kAlpha], int64_t n) {
 #pragma omp simd
   for (int64_t l = 0; l < n; ++l) {
@@ -312,6 +320,106 @@ struct Buffer {
   Buffer& operator=(const Buffer&) = delete;
 };
 
+// ---- the weight-transform cache (winograd.h) ----
+
+// What fixes a weight's values, but for the version: the storage's id, the
+// view's offset, shape and strides, the dtype, and which kernel is read
+// (conv2d's, or conv_transpose2d's flipped transpose).
+using WeightKey = std::array<int64_t, 12>;
+
+WeightKey key_of(const Tensor& w, bool transposed) {
+  WeightKey k{};
+  k[0] = int64_t(w.storage()->id), k[1] = w.offset(), k[10] = int64_t(w.dtype()), k[11] = transposed;
+  for (int d = 0; d < 4; ++d) k[2 + d] = w.size(d), k[6 + d] = w.stride(d);
+  return k;
+}
+
+class TransformCache {
+ public:
+  TransformCache() {
+    const char* mb = std::getenv("STYLEGRAD_WINOGRAD_CACHE_MB");
+    budget_ = (mb ? size_t(std::strtoull(mb, nullptr, 10)) : size_t(0)) << 20;
+  }
+
+  // The transform of `w` at `version`, or null (a miss).
+  std::shared_ptr<const Buffer> find(const Tensor& w, bool transposed, uint64_t version) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = index_.find(key_of(w, transposed));
+    if (it == index_.end() || it->second->version != version) {
+      ++misses_;
+      return nullptr;
+    }
+    ++hits_;
+    entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
+    return it->second->U;
+  }
+
+  // U, the transform of `w` as it was at `version`, if it fits.
+  void insert(const Tensor& w, bool transposed, uint64_t version, std::shared_ptr<const Buffer> U) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const WeightKey key = key_of(w, transposed);
+    auto it = index_.find(key);
+    if (it != index_.end()) erase(it->second);  // an older version of the same weight
+    // Entries of freed weights can never be hit again: their ids are not reused.
+    for (auto e = entries_.begin(); e != entries_.end();) e = e->storage.expired() ? erase(e) : std::next(e);
+    // A full cache keeps what it has rather than evicting the least recently
+    // used entry: a network runs its layers in a cycle, and in a cycle larger
+    // than the budget LRU would evict every entry just before its next use.
+    if (bytes_ + U->bytes > budget_) return;
+    entries_.push_front({key, version, w.storage(), U});
+    index_[key] = entries_.begin();
+    bytes_ += U->bytes;
+  }
+
+  // Shrinking evicts the least recently used entries.
+  void set_budget(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    budget_ = bytes;
+    while (bytes_ > budget_) erase(std::prev(entries_.end()));
+  }
+
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!entries_.empty()) erase(entries_.begin());
+  }
+
+  bool enabled() const { return budget_ > 0; }  // read without the lock: a stale answer only costs a miss
+
+  WinogradCacheStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {entries_.size(), bytes_, budget_, hits_, misses_};
+  }
+
+ private:
+  struct Entry {
+    WeightKey key;
+    uint64_t version;
+    std::weak_ptr<Storage> storage;
+    std::shared_ptr<const Buffer> U;  // shared: a call still using an evicted entry keeps it alive
+  };
+  using Iter = std::list<Entry>::iterator;
+
+  Iter erase(Iter e) {
+    bytes_ -= e->U->bytes;
+    index_.erase(e->key);
+    return entries_.erase(e);
+  }
+
+  std::mutex mutex_;
+  std::list<Entry> entries_;  // most recently used first
+  std::map<WeightKey, Iter> index_;
+  size_t bytes_ = 0;
+  std::atomic<size_t> budget_{0};
+  uint64_t hits_ = 0, misses_ = 0;
+};
+
+// Never destroyed: an entry's buffer goes back to the CPU allocator, which
+// must still exist when it does.
+TransformCache& transform_cache() {
+  static TransformCache* cache = new TransformCache;
+  return *cache;
+}
+
 std::atomic<WinogradMode>& mode_flag() {
   static std::atomic<WinogradMode> mode(
       std::getenv("STYLEGRAD_NO_WINOGRAD") && std::getenv("STYLEGRAD_NO_WINOGRAD")[0] != '0' ? WinogradMode::off
@@ -324,8 +432,13 @@ std::atomic<WinogradMode>& mode_flag() {
 void set_winograd_mode(WinogradMode mode) { mode_flag() = mode; }
 WinogradMode winograd_mode() { return mode_flag(); }
 
+void set_winograd_cache_budget(size_t bytes) { transform_cache().set_budget(bytes); }
+void clear_winograd_cache() { transform_cache().clear(); }
+WinogradCacheStats winograd_cache_stats() { return transform_cache().stats(); }
+
 void winograd_conv2d(const float* x, const float* weight, const float* bias, float* out, int64_t N, int64_t C,
-                     int64_t H, int64_t W, int64_t O, int64_t pad_h, int64_t pad_w, bool weight_transposed) {
+                     int64_t H, int64_t W, int64_t O, int64_t pad_h, int64_t pad_w, bool weight_transposed,
+                     const Tensor* cache_as) {
   Geometry g{N, C, H, W, O, H + 2 * pad_h - 2, W + 2 * pad_w - 2, pad_h, pad_w, 0, 0, 0};
   g.tiles_h = ceil_div(g.OH, kM), g.tiles_w = ceil_div(g.OW, kM), g.tiles = g.tiles_h * g.tiles_w;
 
@@ -341,17 +454,23 @@ void winograd_conv2d(const float* x, const float* weight, const float* bias, flo
   const int64_t tasks = N * tile_blocks * o_blocks;
   const int64_t panels = ceil_div(O, kMR);  // of U[xi]
 
-  // Scratch from the caching allocator: U is up to 38 MB (512 x 512
-  // channels), and fresh pages on every call would cost more than the
-  // weight transform itself.
-  Buffer U(kPos * panels * kMR * C);
+  // U from the cache, or transformed now into a buffer from the caching
+  // allocator: U is up to 38 MB (512 x 512 channels), and fresh pages on
+  // every call would cost more than the weight transform itself.
+  const bool cacheable = cache_as && transform_cache().enabled();
+  const uint64_t version = cacheable ? cache_as->storage()->version() : 0;  // read once: U is of this one
+  std::shared_ptr<const Buffer> U = cacheable ? transform_cache().find(*cache_as, weight_transposed, version) : nullptr;
+  std::shared_ptr<Buffer> fresh = U ? nullptr : std::make_shared<Buffer>(kPos * panels * kMR * C);
+  const float* U_data = U ? U->data : fresh->data;
 #pragma omp parallel if (tasks > 1)
   {
-    Buffer k((27 + kPos * kMR) * C);  // transform_weights' scratch
+    if (fresh) {
+      Buffer k((27 + kPos * kMR) * C);  // transform_weights' scratch
 #pragma omp for schedule(static)
-    for (int64_t p = 0; p < panels; ++p)
-      transform_weights(weight, weight_transposed, g, p, k.data, k.data + 9 * C, k.data + 27 * C, U.data);
-    // (the implicit barrier: every task below needs all of U)
+      for (int64_t p = 0; p < panels; ++p)
+        transform_weights(weight, weight_transposed, g, p, k.data, k.data + 9 * C, k.data + 27 * C, fresh->data);
+      // (the implicit barrier: every task below needs all of U)
+    }
     Buffer V(kPos * C * T), M(kPos * Ob * T);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
@@ -361,11 +480,12 @@ void winograd_conv2d(const float* x, const float* weight, const float* bias, flo
       const int64_t Tt = std::min(T, ceil_div(g.tiles - t_begin, kLanes) * kLanes);
       transform_input(x + n * C * H * W, g, t_begin, Tt, V.data);
       for (int xi = 0; xi < kPos; ++xi)  // M[xi] [o_count, Tt] = U[xi][o_begin..] [o_count, C] x V[xi] [C, Tt]
-        gemm_f32_prepacked(o_count, Tt, C, U.data + (xi * panels + o_begin / kMR) * C * kMR, V.data + xi * C * Tt,
+        gemm_f32_prepacked(o_count, Tt, C, U_data + (xi * panels + o_begin / kMR) * C * kMR, V.data + xi * C * Tt,
                            M.data + xi * o_count * Tt, Tt);
       transform_output(M.data, bias, g, o_begin, o_count, t_begin, Tt, out + n * O * g.OH * g.OW);
     }
   }
+  if (cacheable && fresh) transform_cache().insert(*cache_as, weight_transposed, version, std::move(fresh));
 }
 
 }  // namespace sg::cpu

@@ -6,7 +6,12 @@
 //   conv_transpose2d(y, W, p) = conv2d(y, W', padding 2 - p),  W'[c, o, i, j] = W[o, c, 2 - i, 2 - j]
 // Everything else, and float64, takes the im2col + GEMM reference path.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+
+namespace sg {
+class Tensor;
+}
 
 namespace sg::cpu {
 
@@ -32,8 +37,35 @@ inline bool winograd_pays(int64_t in_channels, int64_t out_channels) {
 // `weight_transposed` reads the weight as conv_transpose2d's: stored as
 // [C, O, 3, 3] and flipped, W'[o, c, i, j] = weight[c, o, 2 - i, 2 - j].
 // All pointers are contiguous. One OpenMP region; serial GEMMs inside it.
+// `cache_as`, when not null, is the tensor `weight` points into: its transform
+// U = G g G^T is then kept across calls (see the cache below). conv.cpp passes
+// it for weights that do not require grad (a frozen VGG), whose transform
+// would otherwise be recomputed, identical, on every call.
 void winograd_conv2d(const float* x, const float* weight, const float* bias, float* out, int64_t N, int64_t C,
-                     int64_t H, int64_t W, int64_t O, int64_t pad_h, int64_t pad_w, bool weight_transposed);
+                     int64_t H, int64_t W, int64_t O, int64_t pad_h, int64_t pad_w, bool weight_transposed,
+                     const Tensor* cache_as = nullptr);
+
+// The weight-transform cache. An entry is keyed by what fixes the weight's
+// values: its storage (by id, never reused), offset, shape, strides, dtype,
+// and the storage's version, which every in-place write bumps (w.add_, an
+// optimizer step, load_state_dict), so a changed weight is transformed
+// afresh and its old entry replaced. Entries of freed weights are dropped.
+// A new entry that would exceed the byte budget is not kept (winograd.cpp
+// says why not LRU); lowering the budget evicts the least recently used.
+// Thread-safe. U holds 36 floats per 3x3 kernel, 4x the weight: VGG-19 up to
+// relu5_1 takes about 200 MB for its forward and as much again for its input
+// gradient (the flipped kernels), more than its activations at 256x256. So the
+// cache starts off (budget 0); `stylegrad style`, which runs the same frozen
+// network hundreds of times, gives it 512 MB. The environment variable
+// STYLEGRAD_WINOGRAD_CACHE_MB sets the starting budget in MB for any program
+// (and overrides `stylegrad style`'s).
+struct WinogradCacheStats {
+  size_t entries = 0, bytes = 0, budget_bytes = 0;
+  uint64_t hits = 0, misses = 0;  // since the process started
+};
+void set_winograd_cache_budget(size_t bytes);  // 0: off (and empties it)
+void clear_winograd_cache();
+WinogradCacheStats winograd_cache_stats();
 
 // When conv2d / conv_transpose2d use it: `automatic` (the default) where it
 // is supported and pays; `always` where supported (tests, to reach it with few
