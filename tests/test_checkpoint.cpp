@@ -19,25 +19,6 @@ using namespace sg::test;
 
 namespace {
 
-// Every element, bit for bit (and the same shape and dtype).
-void check_identical(const Tensor& got, const Tensor& want, const std::string& what) {
-  INFO(what);
-  REQUIRE(got.shape() == want.shape());
-  REQUIRE(got.dtype() == want.dtype());
-  const std::vector<double> g = got.to_vector(), w = want.to_vector();
-  size_t differing = 0;
-  for (size_t i = 0; i < g.size(); ++i) differing += std::memcmp(&g[i], &w[i], sizeof(double)) != 0;
-  CHECK(differing == 0);
-}
-
-void check_identical(const NamedTensors& got, const NamedTensors& want, const std::string& what) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    CHECK(got[i].first == want[i].first);
-    check_identical(got[i].second, want[i].second, what + " " + want[i].first);
-  }
-}
-
 // A tiny GAN: G maps noise to 4-vectors, D scores them; Dropout in both, so
 // the random number generator's state matters; Adam for both; G's lr halves
 // every 2 epochs (StepLR), D's follows CycleGAN's linear rule (LambdaLR).

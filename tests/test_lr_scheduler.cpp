@@ -27,27 +27,6 @@ json::Value load_reference() {
   return json::parse(text.str());
 }
 
-bool json_equal(const json::Value& a, const json::Value& b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case json::Value::Kind::null: return true;
-    case json::Value::Kind::boolean: return a.boolean == b.boolean;
-    case json::Value::Kind::number: return std::memcmp(&a.number, &b.number, sizeof(double)) == 0;
-    case json::Value::Kind::string: return a.string == b.string;
-    case json::Value::Kind::array:
-      if (a.array.size() != b.array.size()) return false;
-      for (size_t i = 0; i < a.array.size(); ++i)
-        if (!json_equal(a.array[i], b.array[i])) return false;
-      return true;
-    case json::Value::Kind::object:
-      if (a.object.size() != b.object.size()) return false;
-      for (const auto& [k, v] : a.object)
-        if (!b.find(k) || !json_equal(v, *b.find(k))) return false;
-      return true;
-  }
-  return false;
-}
-
 // The optimizer of the reference script: SGD with two groups, lr 0.1 and 0.02.
 std::unique_ptr<nn::SGD> make_optimizer(double lr0 = 0.1, double lr1 = 0.02) {
   Tensor a = zeros({2}), b = zeros({3});
@@ -165,7 +144,7 @@ TEST_CASE("lr_scheduler: state_dict has torch's keys and values, and a round tri
     for (const auto& [key, v] : torch.object) {
       INFO("torch's key ", key);
       REQUIRE(mine.find(key));
-      CHECK(json_equal(*mine.find(key), v));
+      CHECK(json_identical(*mine.find(key), v));
     }
     CHECK(mine.object.size() == torch.object.size());
 

@@ -1,46 +1,17 @@
 // The optimizers against torch.optim step for step, on the Rosenbrock function
 // (tests/reference/optim.txt, written by scripts/make_optim_reference.py).
-#include <fstream>
-#include <map>
-#include <sstream>
-
 #include "nn/optim.h"
-#include "tests/test_util.h"
+#include "tests/optim_reference.h"
 
 using namespace sg;
 using namespace sg::test;
 
 namespace {
 
-std::map<std::string, std::vector<double>> load_reference() {
-  std::map<std::string, std::vector<double>> out;
-  std::ifstream f(STYLEGRAD_SOURCE_DIR "/tests/reference/optim.txt");
-  REQUIRE_MESSAGE(f.good(), "missing tests/reference/optim.txt (run scripts/make_optim_reference.py)");
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream is(line);
-    std::string name;
-    size_t n = 0;
-    is >> name >> n;
-    std::vector<double> v(n);
-    for (double& x : v) is >> x;
-    out[name] = v;
-  }
-  return out;
-}
-
-const std::vector<double> kStart = {-1.2, 1.0, 0.5, -0.3};
-
-Tensor rosenbrock(const Tensor& x) {
-  Tensor a = x.narrow(0, 0, 3), b = x.narrow(0, 1, 3);
-  Tensor one_minus = 1.0 - a, diff = b - a * a;
-  return sum(one_minus * one_minus) + 100.0 * sum(diff * diff);
-}
-
 template <class Opt, class Options>
 void check_first_order(const std::string& name, Options o) {
-  auto ref = load_reference();
-  Tensor x = t64(kStart, {4});
+  auto ref = load_optim_reference();
+  Tensor x = t64(kRosenbrockStart, {4});
   x.requires_grad_();
   Opt opt({x}, o);
   std::vector<double> losses;
@@ -56,8 +27,8 @@ void check_first_order(const std::string& name, Options o) {
 }
 
 void check_lbfgs(const std::string& name, nn::LBFGS::Options o) {
-  auto ref = load_reference();
-  Tensor x = t64(kStart, {4});
+  auto ref = load_optim_reference();
+  Tensor x = t64(kRosenbrockStart, {4});
   x.requires_grad_();
   nn::LBFGS opt({x}, o);
   std::vector<double> losses;

@@ -10,7 +10,7 @@
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
-#include "tests/test_util.h"
+#include "tests/optim_reference.h"
 #include "weights/json.h"
 
 using namespace sg;
@@ -18,40 +18,15 @@ using namespace sg::test;
 
 namespace {
 
-std::map<std::string, std::vector<double>> load_reference() {
-  std::map<std::string, std::vector<double>> out;
-  std::ifstream f(STYLEGRAD_SOURCE_DIR "/tests/reference/optim.txt");
-  REQUIRE_MESSAGE(f.good(), "missing tests/reference/optim.txt (run scripts/make_optim_reference.py)");
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream is(line);
-    std::string name;
-    size_t n = 0;
-    is >> name >> n;
-    std::vector<double> v(n);
-    for (double& x : v) is >> x;
-    out[name] = v;
-  }
-  return out;
-}
-
-const std::vector<double> kStart = {-1.2, 1.0, 0.5, -0.3};
-
-Tensor rosenbrock(const Tensor& x) {
-  Tensor a = x.narrow(0, 0, 3), b = x.narrow(0, 1, 3);
-  Tensor one_minus = 1.0 - a, diff = b - a * a;
-  return sum(one_minus * one_minus) + 100.0 * sum(diff * diff);
-}
-
 // The Rosenbrock function of two parameters: the first two and the last two coordinates.
 Tensor rosenbrock_split(const Tensor& a, const Tensor& b) { return rosenbrock(cat({a, b}, 0)); }
 
 Tensor vec(const std::vector<double>& v) { return t64(v, {int64_t(v.size())}); }
 
-// Two leaf parameters holding kStart's halves, of `dtype`.
+// Two leaf parameters holding kRosenbrockStart's halves, of `dtype`.
 std::pair<Tensor, Tensor> start_params(DType dtype = DType::f64) {
-  Tensor a = from_vector({kStart[0], kStart[1]}, {2}, TensorOptions(dtype));
-  Tensor b = from_vector({kStart[2], kStart[3]}, {2}, TensorOptions(dtype));
+  Tensor a = from_vector({kRosenbrockStart[0], kRosenbrockStart[1]}, {2}, TensorOptions(dtype));
+  Tensor b = from_vector({kRosenbrockStart[2], kRosenbrockStart[3]}, {2}, TensorOptions(dtype));
   a.requires_grad_();
   b.requires_grad_();
   return {a, b};
@@ -70,8 +45,8 @@ double first_order_step(Opt& opt, const Tensor& a, const Tensor& b) {
 template <class Opt, class Options>
 void check_single_group(const std::string& name, Options o) {
   INFO(name);
-  auto ref = load_reference();
-  Tensor x = t64(kStart, {4});
+  auto ref = load_optim_reference();
+  Tensor x = t64(kRosenbrockStart, {4});
   x.requires_grad_();
   Opt opt({x}, o);
   std::vector<double> losses;
@@ -89,24 +64,13 @@ void check_single_group(const std::string& name, Options o) {
 template <class Opt>
 void check_groups(const std::string& name, std::vector<typename Opt::Group> groups, const Tensor& a, const Tensor& b) {
   INFO(name);
-  auto ref = load_reference();
+  auto ref = load_optim_reference();
   Opt opt(std::move(groups));
   std::vector<double> losses;
   for (int i = 0; i < 15; ++i) losses.push_back(first_order_step(opt, a, b));
   check_close(vec(losses), vec(ref[name + "_losses"]), 1e-10, 1e-12);
   check_close(a.detach(), vec(ref[name + "_final_a"]), 1e-10, 1e-12);
   check_close(b.detach(), vec(ref[name + "_final_b"]), 1e-10, 1e-12);
-}
-
-// Every element, bit for bit (and the same shape and dtype).
-void check_identical(const Tensor& got, const Tensor& want, const std::string& what) {
-  INFO(what);
-  REQUIRE(got.shape() == want.shape());
-  REQUIRE(got.dtype() == want.dtype());
-  const std::vector<double> g = got.to_vector(), w = want.to_vector();
-  size_t differing = 0;
-  for (size_t i = 0; i < g.size(); ++i) differing += std::memcmp(&g[i], &w[i], sizeof(double)) != 0;
-  CHECK(differing == 0);
 }
 
 // A state_dict as it comes back from a file: the JSON through text, the tensors copied.
@@ -125,27 +89,6 @@ json::Value read_json_file(const std::string& path) {
   return json::parse(text.str());
 }
 
-bool json_equal(const json::Value& a, const json::Value& b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case json::Value::Kind::null: return true;
-    case json::Value::Kind::boolean: return a.boolean == b.boolean;
-    case json::Value::Kind::number: return a.number == b.number;
-    case json::Value::Kind::string: return a.string == b.string;
-    case json::Value::Kind::array:
-      if (a.array.size() != b.array.size()) return false;
-      for (size_t i = 0; i < a.array.size(); ++i)
-        if (!json_equal(a.array[i], b.array[i])) return false;
-      return true;
-    case json::Value::Kind::object:
-      if (a.object.size() != b.object.size()) return false;
-      for (const auto& [k, v] : a.object)
-        if (!b.find(k) || !json_equal(v, *b.find(k))) return false;
-      return true;
-  }
-  return false;
-}
-
 // Compares our state_dict with torch's as make_optim_reference.py describes it
 // (tensors as {"shape": [...]}): the same group hyper-parameters with the same
 // values (torch's implementation switches aside), the same state keys, tensor
@@ -161,7 +104,7 @@ void check_layout(const std::string& name, const nn::StateDict& ours, const json
     for (const auto& [key, v] : mine.object) {
       INFO("param_groups.", g, ".", key);
       REQUIRE(theirs.find(key));
-      CHECK(json_equal(v, *theirs.find(key)));
+      CHECK(json_identical(v, *theirs.find(key)));
     }
     for (const auto& [key, v] : theirs.object) {
       if (mine.find(key)) continue;
@@ -210,7 +153,7 @@ void check_layout(const std::string& name, const nn::StateDict& ours, const json
         REQUIRE(mine.is_array());
         CHECK(mine.array.size() == v.array.size());
       } else if (v.is_object()) {  // a tensor: the same shape
-        CHECK(json_equal(mine, v));
+        CHECK(json_identical(mine, v));
       } else {
         CHECK(mine.is_number());
         if (key == "func_evals" || key == "n_iter") CHECK(mine.number == v.number);
@@ -418,7 +361,7 @@ namespace {
 template <class Opt>
 void check_torch_resume(const std::string& name, Opt& opt, const Tensor& a, const Tensor& b, int calls) {
   INFO(name);
-  auto ref = load_reference();
+  auto ref = load_optim_reference();
   opt.load_state_dict(
       nn::read_torch_optimizer_state_dict(STYLEGRAD_SOURCE_DIR "/tests/reference/" + name + "_state_dict.pt"));
   std::vector<double> losses;
@@ -442,7 +385,7 @@ void check_torch_resume(const std::string& name, Opt& opt, const Tensor& a, cons
 
 // The parameters torch had when it saved <name>_state_dict.pt.
 std::pair<Tensor, Tensor> torch_start(const std::string& name) {
-  auto ref = load_reference();
+  auto ref = load_optim_reference();
   Tensor a = vec(ref["torch_" + name + "_a_start"]), b = vec(ref["torch_" + name + "_b_start"]);
   a.requires_grad_();
   b.requires_grad_();

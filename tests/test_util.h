@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <string>
@@ -16,6 +17,7 @@
 #include "gradcheck/gradcheck.h"
 #include "ops/ops.h"
 #include "tensor/random.h"
+#include "weights/json.h"
 
 namespace sg::test {
 
@@ -37,6 +39,48 @@ inline void check_gradients(const std::string& op) {
   }
   INFO("op ", op, " has no registered gradcheck case");
   CHECK(n > 0);
+}
+
+// Every element bit for bit, and the same shape and dtype (resumed training,
+// state round trips).
+inline void check_identical(const Tensor& got, const Tensor& want, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.shape() == want.shape());
+  REQUIRE(got.dtype() == want.dtype());
+  const std::vector<double> g = got.to_vector(), w = want.to_vector();
+  size_t differing = 0;
+  for (size_t i = 0; i < g.size(); ++i) differing += std::memcmp(&g[i], &w[i], sizeof(double)) != 0;
+  CHECK(differing == 0);
+}
+
+inline void check_identical(const NamedTensors& got, const NamedTensors& want, const std::string& what) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].first == want[i].first);
+    check_identical(got[i].second, want[i].second, what + " " + want[i].first);
+  }
+}
+
+// The same JSON value, numbers bit for bit, objects regardless of key order.
+inline bool json_identical(const json::Value& a, const json::Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case json::Value::Kind::null: return true;
+    case json::Value::Kind::boolean: return a.boolean == b.boolean;
+    case json::Value::Kind::number: return std::memcmp(&a.number, &b.number, sizeof(double)) == 0;
+    case json::Value::Kind::string: return a.string == b.string;
+    case json::Value::Kind::array:
+      if (a.array.size() != b.array.size()) return false;
+      for (size_t i = 0; i < a.array.size(); ++i)
+        if (!json_identical(a.array[i], b.array[i])) return false;
+      return true;
+    case json::Value::Kind::object:
+      if (a.object.size() != b.object.size()) return false;
+      for (const auto& [k, v] : a.object)
+        if (!b.find(k) || !json_identical(v, *b.find(k))) return false;
+      return true;
+  }
+  return false;
 }
 
 // Element-wise closeness with a combined tolerance, reporting the worst element.
