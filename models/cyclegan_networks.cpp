@@ -7,6 +7,7 @@
 
 #include "nn/init.h"
 #include "tensor/error.h"
+#include "weights/json.h"
 #include "weights/load.h"
 
 namespace sg::models::cyclegan {
@@ -377,14 +378,19 @@ std::string expects(const std::string& flag, int64_t n) {
   return flag.empty() ? "this network has " + std::to_string(n) : flag + " expects " + std::to_string(n);
 }
 
-// The residual blocks' layout from their convolutions' indices: a padding
-// layer before each conv (reflect, replicate) puts the first at 1; Dropout
-// after the ReLU moves the second one further.
-std::string block_layout(const std::vector<int64_t>& convs) {
+// A residual block's layout, from its two convolutions' conv_block indices: a
+// padding layer before each (reflect, replicate) puts the first at 1, not 0;
+// Dropout after the ReLU moves the second one place further.
+struct BlockLayout {
+  bool padding_layers, dropout;
+};
+BlockLayout block_layout(const std::vector<int64_t>& convs) {
   const bool padded = convs[0] == 1;
-  const bool dropout = convs[1] - convs[0] == (padded ? 5 : 4);
-  return std::string(dropout ? "with Dropout" : "without Dropout") + ", " +
-         (padded ? "padding layers" : "zero padding in the convolutions");
+  return {padded, convs[1] - convs[0] == (padded ? 5 : 4)};
+}
+std::string describe(BlockLayout b) {
+  return std::string(b.dropout ? "with Dropout" : "without Dropout") + ", " +
+         (b.padding_layers ? "padding layers" : "zero padding in the convolutions");
 }
 
 // One sentence naming what differs between the file and the network, or "".
@@ -399,14 +405,13 @@ std::string hint(const Layout& file, const Layout& mine, const Module& net) {
       return "the file has " + std::to_string(file.resnet_blocks) + " residual blocks, " +
              expects(name.empty() ? "" : "--netG " + name, mine.resnet_blocks);
     if (file.block_convs.size() == 2 && mine.block_convs.size() == 2 && file.block_convs != mine.block_convs) {
-      const std::string f = block_layout(file.block_convs), m = block_layout(mine.block_convs);
+      const BlockLayout f = block_layout(file.block_convs), m = block_layout(mine.block_convs);
       std::string why = "its residual blocks have their convolutions at conv_block." +
                         std::to_string(file.block_convs[0]) + " and ." + std::to_string(file.block_convs[1]) +
-                        " (" + f + "), this network at ." + std::to_string(mine.block_convs[0]) + " and ." +
-                        std::to_string(mine.block_convs[1]) + " (" + m + ")";
-      const bool file_dropout = f.find("with Dropout") == 0, mine_dropout = m.find("with Dropout") == 0;
-      if (file_dropout && !mine_dropout) why += ": the file was trained with dropout, this network has --no_dropout";
-      if (!file_dropout && mine_dropout) why += ": the file was trained with --no_dropout, this network has dropout";
+                        " (" + describe(f) + "), this network at ." + std::to_string(mine.block_convs[0]) + " and ." +
+                        std::to_string(mine.block_convs[1]) + " (" + describe(m) + ")";
+      if (f.dropout && !m.dropout) why += ": the file was trained with dropout, this network has --no_dropout";
+      if (!f.dropout && m.dropout) why += ": the file was trained with --no_dropout, this network has dropout";
       return why;
     }
   }
@@ -457,7 +462,7 @@ std::string first_mismatch(const NamedTensors& state, const NamedTensors& mine) 
   for (const auto& [k, t] : state)
     if (!expected.count(k)) extra.push_back(k);
   if (extra.empty()) return "";
-  return "the file has '" + extra[0] + "', which this network lacks" +
+  return "the file has " + json::quote(extra[0]) + ", which this network lacks" +  // quoted: the file's bytes
          (extra.size() > 1 ? " (and " + std::to_string(extra.size() - 1) + " more keys)" : "");
 }
 

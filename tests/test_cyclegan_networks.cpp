@@ -418,11 +418,11 @@ TEST_CASE("cyclegan: a file of another architecture is one line naming the first
   SUBCASE("a file the network lacks keys of") {
     auto net = build_case("D_basic_instance");
     NamedTensors sd = load_weights(kData + "D_basic_instance.pth");
-    sd.emplace_back("model.11.extra", zeros({1}));
+    sd.emplace_back("model.11.extra\nline 2", zeros({1}));  // a file's names are quoted: still one line
     sd.emplace_back("model.12.extra", zeros({1}));
     CHECK(error_of([&] { cg::load_official_state_dict(*net, sd, "netD_A"); }) ==
           "netD_A: the state_dict does not fit basic (NLayerDiscriminator, n_layers 3, input_nc 3, ndf 4, norm instance): "
-          "the file has 'model.11.extra', which this network lacks (and 1 more keys)");
+          "the file has \"model.11.extra\\nline 2\", which this network lacks (and 1 more keys)");
   }
   SUBCASE("not a weight file") {
     auto net = cg::define_G(3, 3, 2, "unet_128", "instance");
