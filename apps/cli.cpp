@@ -41,6 +41,12 @@ bool ArgParser::parse(int argc, char** argv) {
       name = name.substr(0, eq);
     }
     auto it = opts_.find(name);
+    if (it == opts_.end() && accept_dashes_) {
+      std::string underscored = name;
+      for (char& c : underscored)
+        if (c == '-') c = '_';
+      it = opts_.find(underscored);
+    }
     SG_CHECK(it != opts_.end(), "unknown option --", name, " (see --help)");
     Opt& o = it->second;
     if (o.is_flag) {

@@ -12,6 +12,12 @@ class ArgParser {
   ArgParser(std::string usage, std::string description);
   ArgParser& option(const std::string& name, const std::string& default_value, const std::string& help);
   ArgParser& flag(const std::string& name, const std::string& help);
+  // Options registered with underscores (the official CycleGAN/pix2pix names,
+  // --no_dropout) also match when written with dashes (--no-dropout).
+  ArgParser& accept_dashes() {
+    accept_dashes_ = true;
+    return *this;
+  }
   // Returns false when --help was asked for (help printed); throws sg::Error on bad arguments.
   bool parse(int argc, char** argv);
 
@@ -32,6 +38,7 @@ class ArgParser {
   std::vector<std::string> order_;
   std::map<std::string, Opt> opts_;
   std::vector<std::string> positionals_;
+  bool accept_dashes_ = false;
 };
 
 std::vector<std::string> split(const std::string& s, char sep);

@@ -19,5 +19,6 @@ int cmd_convert(int argc, char** argv);
 int cmd_weights_info(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_style(int argc, char** argv);
+int cmd_test(int argc, char** argv);
 
 }  // namespace sg::cli

@@ -177,3 +177,117 @@ Tensor resize_to_longer_side(const Tensor& chw, int64_t max_side) {
 }
 
 }  // namespace sg
+
+// ---------------- PIL-exact bicubic resize ----------------
+
+namespace sg {
+
+namespace {
+
+// Pillow's bicubic filter (libImaging/Resample.c), a = -0.5.
+double pil_bicubic(double x) {
+  const double a = -0.5;
+  x = std::fabs(x);
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+constexpr int kPilPrecisionBits = 32 - 8 - 2;
+
+// One axis: for every output index, the first input index, how many inputs,
+// and their fixed-point weights (precompute_coeffs + normalize_coeffs_8bpc).
+struct AxisWeights {
+  int64_t ksize = 0;
+  std::vector<int64_t> first, count;
+  std::vector<int32_t> weights;  // ksize per output index
+};
+
+AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size) {
+  const double support_1 = 2.0;  // the bicubic kernel's support
+  const double scale = double(in_size) / double(out_size);
+  const double filterscale = std::max(scale, 1.0);
+  const double support = support_1 * filterscale;
+  AxisWeights a;
+  a.ksize = int64_t(std::ceil(support)) * 2 + 1;
+  a.first.resize(out_size);
+  a.count.resize(out_size);
+  a.weights.assign(size_t(out_size * a.ksize), 0);
+  std::vector<double> k(size_t(a.ksize));
+  for (int64_t xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    int64_t xmin = int64_t(center - support + 0.5);  // C's truncating cast, as Pillow
+    if (xmin < 0) xmin = 0;
+    int64_t xmax = int64_t(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    double ww = 0.0;
+    for (int64_t x = 0; x < xmax; ++x) {
+      k[size_t(x)] = pil_bicubic((x + xmin - center + 0.5) * ss);
+      ww += k[size_t(x)];
+    }
+    for (int64_t x = 0; x < xmax; ++x) {
+      const double kx = ww != 0.0 ? k[size_t(x)] / ww : k[size_t(x)];
+      a.weights[size_t(xx * a.ksize + x)] =
+          int32_t(kx < 0 ? -0.5 + kx * (1 << kPilPrecisionBits) : 0.5 + kx * (1 << kPilPrecisionBits));
+    }
+    a.first[size_t(xx)] = xmin;
+    a.count[size_t(xx)] = xmax;
+  }
+  return a;
+}
+
+uint8_t pil_clip8(int64_t acc) {
+  const int64_t v = acc >> kPilPrecisionBits;
+  return uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+}  // namespace
+
+Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
+  SG_CHECK(chw.dim() == 3, "resize_image_bicubic: expected [C, H, W], got ", chw.dim(), " dimensions");
+  SG_CHECK(h > 0 && w > 0, "resize_image_bicubic: target size ", w, "x", h, " must be positive");
+  const int64_t C = chw.size(0), H = chw.size(1), W = chw.size(2);
+  const std::vector<double> src = chw.to_vector();
+  std::vector<uint8_t> in(src.size());
+  for (size_t i = 0; i < src.size(); ++i) in[i] = uint8_t(std::clamp(std::lround(src[i] * 255.0), 0L, 255L));
+
+  // Pillow skips a pass whose axis keeps its size.
+  std::vector<uint8_t> horizontal = in;
+  if (w != W) {
+    const AxisWeights a = pil_axis_weights(W, w);
+    horizontal.assign(size_t(C * H * w), 0);
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t y = 0; y < H; ++y) {
+        const uint8_t* row = &in[size_t((c * H + y) * W)];
+        for (int64_t x = 0; x < w; ++x) {
+          int64_t acc = int64_t(1) << (kPilPrecisionBits - 1);
+          const int32_t* k = &a.weights[size_t(x * a.ksize)];
+          for (int64_t i = 0; i < a.count[size_t(x)]; ++i) acc += int64_t(row[a.first[size_t(x)] + i]) * k[i];
+          horizontal[size_t((c * H + y) * w + x)] = pil_clip8(acc);
+        }
+      }
+  }
+  std::vector<uint8_t> out = horizontal;
+  if (h != H) {
+    const AxisWeights a = pil_axis_weights(H, h);
+    out.assign(size_t(C * h * w), 0);
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t y = 0; y < h; ++y) {
+        const int32_t* k = &a.weights[size_t(y * a.ksize)];
+        for (int64_t x = 0; x < w; ++x) {
+          int64_t acc = int64_t(1) << (kPilPrecisionBits - 1);
+          for (int64_t i = 0; i < a.count[size_t(y)]; ++i)
+            acc += int64_t(horizontal[size_t((c * H + a.first[size_t(y)] + i) * w + x)]) * k[i];
+          out[size_t((c * h + y) * w + x)] = pil_clip8(acc);
+        }
+      }
+  }
+  Tensor result = empty({C, h, w}, TensorOptions(DType::f32));
+  float* dst = result.data<float>();
+  for (size_t i = 0; i < out.size(); ++i) dst[i] = float(out[i]) / 255.0f;
+  return result;
+}
+
+}  // namespace sg

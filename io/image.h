@@ -36,3 +36,16 @@ Tensor resize_image(const Tensor& chw, int64_t h, int64_t w);
 Tensor resize_to_longer_side(const Tensor& chw, int64_t max_side);
 
 }  // namespace sg
+
+namespace sg {
+
+// [C, H, W] float32 resized to h x w as PIL's Image.resize(size, Image.BICUBIC)
+// resizes an 8-bit image (the official CycleGAN/pix2pix data pipeline): values
+// are taken as 8-bit levels (round(v * 255), clamped), each axis is resampled
+// with the cubic kernel a = -0.5 stretched by the shrink factor (so shrinking
+// filters, as PIL does), horizontal pass first, with PIL's 22-bit fixed-point
+// weights and rounding to 8 bits after each pass; returns level / 255.
+// Bit-exact with Pillow (tests/test_data.cpp checks against a file Pillow wrote).
+Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w);
+
+}  // namespace sg

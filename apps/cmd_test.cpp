@@ -1,0 +1,282 @@
+// stylegrad test: junyanz/pytorch-CycleGAN-and-pix2pix's test.py. Its command
+// lines work as written (`python test.py` -> `stylegrad test`), with the
+// official option names (underscores, or dashes) and per-model defaults, and
+// write the same folders and files:
+//   <results_dir>/<name>/<phase>_<epoch>/index.html
+//   <results_dir>/<name>/<phase>_<epoch>/images/<stem>_<label>.png
+// Models (models/test_model.py, cycle_gan_model.py, pix2pix_model.py in test mode):
+//   test       netG<suffix> from <epoch>_net_G<suffix>.pth; visuals real, fake
+//   cycle_gan  netG_A, netG_B; visuals real_A, fake_B, rec_A, real_B, fake_A, rec_B
+//   pix2pix    netG; visuals real_A, fake_B, real_B
+// As test.py: no flips, serial pairing, batch 1, and the networks stay in
+// training mode (batch statistics, dropout) unless --eval.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apps/cli.h"
+#include "apps/commands.h"
+#include "autograd/grad_mode.h"
+#include "data/datasets.h"
+#include "data/image_folder.h"
+#include "io/atomic_file.h"
+#include "io/html.h"
+#include "io/image.h"
+#include "models/cyclegan_networks.h"
+#include "ops/ops.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+namespace sg::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace cg = sg::models::cyclegan;
+
+std::string join(const std::string& a, const std::string& b) {
+  return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
+}
+
+// util.tensor2im: the first image of the batch, grey tiled to 3 channels,
+// (x + 1) / 2 * 255 in float32, then numpy's astype(uint8), which truncates.
+// Returned as levels / 255 (float32 [3, H, W]), which save_image writes exactly.
+Tensor tensor_to_image_levels(const Tensor& batch) {
+  const Tensor x = contiguous(batch);
+  const int64_t C = x.size(1), H = x.size(2), W = x.size(3), plane = H * W;
+  SG_CHECK(C == 1 || C == 3, "an image of ", C, " channels cannot be saved");
+  const std::vector<double> v = x.to_vector();  // exact: the values are float32
+  Tensor out = empty({3, H, W}, TensorOptions(DType::f32));
+  float* d = out.data<float>();
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < plane; ++i) {
+      const float value = (float(v[size_t((C == 1 ? 0 : c) * plane + i)]) + 1.0f) / 2.0f * 255.0f;
+      const int level = value <= 0.0f ? 0 : value >= 255.0f ? 255 : int(value);
+      d[c * plane + i] = float(level) / 255.0f;
+    }
+  return out;
+}
+
+// util.save_image's aspect_ratio: PIL's resize takes (width, height), and the
+// official code passes (h, int(w * ratio)) or (int(h / ratio), w).
+Tensor apply_aspect_ratio(const Tensor& image, double aspect_ratio) {
+  const int64_t h = image.size(1), w = image.size(2);
+  int64_t new_w = w, new_h = h;
+  if (aspect_ratio > 1.0) {
+    new_w = h;
+    new_h = int64_t(double(w) * aspect_ratio);
+  } else if (aspect_ratio < 1.0) {
+    new_w = int64_t(double(h) / aspect_ratio);
+    new_h = w;
+  } else {
+    return image;
+  }
+  if (new_w == w && new_h == h) return image;  // PIL returns a copy
+  return resize_image_bicubic(image, new_h, new_w);
+}
+
+std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
+
+// The one line for a missing network file; official pretrained names get the fetch command.
+[[noreturn]] void missing_checkpoint(const std::string& path, const std::string& name) {
+  const std::string suffix = "_pretrained";
+  std::string hint = "train one with the official train.py (or stylegrad train), or check --checkpoints_dir, --name and --epoch";
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    const std::string model = name.substr(0, name.size() - suffix.size());
+    hint = "for the official pretrained '" + model + "': weights/fetch.sh cyclegan-" + model +
+           ", then copy weights/downloads/cyclegan_" + model + ".pth to that path";
+  }
+  throw Error("checkpoint '" + path + "' not found; " + hint);
+}
+
+struct Network {
+  std::string name;  // "G", "G_A", ...
+  std::shared_ptr<nn::Module> net;
+};
+
+}  // namespace
+
+int cmd_test(int argc, char** argv) {
+  ArgParser p("stylegrad test --dataroot DIR --name NAME --model test|cycle_gan|pix2pix [options]",
+              "Translates images with trained CycleGAN/pix2pix generators, as the official test.py\n"
+              "(junyanz/pytorch-CycleGAN-and-pix2pix): same options (underscores or dashes), same\n"
+              "defaults, same results/NAME/<phase>_<epoch>/index.html and images/<stem>_<label>.png.");
+  p.accept_dashes();
+  p.option("dataroot", "", "images: a folder (--dataset_mode single), or holding <phase>A and <phase>B (unaligned) or <phase> (aligned A|B)")
+      .option("name", "experiment_name", "experiment name: networks are read from <checkpoints_dir>/<name>")
+      .option("model", "test", "test (one generator) | cycle_gan | pix2pix")
+      .option("checkpoints_dir", "./checkpoints", "where the networks are")
+      .option("results_dir", "./results/", "where the results are written")
+      .option("epoch", "latest", "which networks to load: <epoch>_net_<name>.pth")
+      .option("load_iter", "0", "> 0: load iter_<load_iter>_net_<name>.pth instead of --epoch")
+      .option("phase", "test", "train, val, test, ... (folder names for aligned/unaligned data)")
+      .option("num_test", "50", "how many images to translate")
+      .flag("eval", "networks in evaluation mode (running batch-norm statistics, no dropout)")
+      .option("aspect_ratio", "1.0", "saved images are resized to this aspect ratio, as the official util.save_image")
+      .option("preprocess", "resize_and_crop", "resize_and_crop | crop | scale_width | scale_width_and_crop | none")
+      .option("load_size", "", "scale images to this size (default: --crop_size, as the official test options)")
+      .option("crop_size", "256", "then crop to this size")
+      .flag("no_flip", "no flipping (always so when testing)")
+      .option("direction", "AtoB", "AtoB or BtoA")
+      .option("netG", "", "resnet_9blocks | resnet_6blocks | unet_256 | unet_128 (default: resnet_9blocks; pix2pix: unet_256)")
+      .option("ngf", "64", "generator filters in the last conv layer")
+      .option("norm", "", "instance | batch | none (default: instance; pix2pix: batch)")
+      .flag("no_dropout", "no dropout in the generator (always so for cycle_gan)")
+      .option("input_nc", "3", "input image channels: 3 RGB, 1 grayscale")
+      .option("output_nc", "3", "output image channels")
+      .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)")
+      .option("dataset_mode", "", "single | aligned | unaligned (default: single for test, unaligned for cycle_gan, aligned for pix2pix)")
+      .flag("serial_batches", "take images in order (always so when testing)")
+      .option("batch_size", "1", "1 (test.py translates one image at a time)")
+      .option("gpu_ids", "0", "accepted for compatibility: stylegrad runs on the CPU")
+      .option("max_dataset_size", "", "at most this many images per folder")
+      .option("display_winsize", "256", "image width on the HTML page")
+      .option("num_threads", "4", "accepted for compatibility (test.py uses 0)")
+      .option("init_type", "normal", "accepted for compatibility (weights are loaded)")
+      .option("init_gain", "0.02", "accepted for compatibility (weights are loaded)")
+      .option("seed", "0", "seed for random crops and dropout");
+  if (!p.parse(argc, argv)) return 0;
+  SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
+
+  // ---- options and the official per-model defaults ----
+  const std::string model = p.get("model");
+  SG_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
+           "': expected test, cycle_gan or pix2pix");
+  const bool is_pix2pix = model == "pix2pix";
+  const std::string netG = p.has("netG") ? p.get("netG") : is_pix2pix ? "unet_256" : "resnet_9blocks";
+  const std::string norm = p.has("norm") ? p.get("norm") : is_pix2pix ? "batch" : "instance";
+  // cycle_gan sets no_dropout's default to True, and store_true cannot unset it.
+  const bool use_dropout = model == "cycle_gan" ? false : !p.has("no_dropout");
+  SG_CHECK(p.has("dataroot") && !p.get("dataroot").empty(), "--dataroot is required (the folder of images to translate)");
+  SG_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
+           ": stylegrad test translates one image at a time (test.py, too, runs with batch_size 1)");
+  if (p.get("gpu_ids") != "-1" && p.has("gpu_ids"))
+    std::printf("note: stylegrad runs on the CPU; --gpu_ids %s is ignored\n", p.get("gpu_ids").c_str());
+
+  data::DatasetOptions dopt;
+  dopt.dataset_mode = p.has("dataset_mode") ? p.get("dataset_mode")
+                      : model == "test"     ? "single"
+                      : is_pix2pix          ? "aligned"
+                                            : "unaligned";
+  dopt.dataroot = p.get("dataroot");
+  dopt.phase = p.get("phase");
+  dopt.direction = p.get("direction");
+  dopt.input_nc = p.get_int("input_nc");
+  dopt.output_nc = p.get_int("output_nc");
+  if (p.has("max_dataset_size")) dopt.max_dataset_size = p.get_int("max_dataset_size");
+  dopt.serial_batches = true;  // test.py
+  dopt.transform.preprocess = p.get("preprocess");
+  dopt.transform.crop_size = p.get_int("crop_size");
+  dopt.transform.load_size = p.has("load_size") ? p.get_int("load_size") : dopt.transform.crop_size;
+  dopt.transform.no_flip = true;  // test.py
+  const int64_t num_test = p.get_int("num_test"), ngf = p.get_int("ngf"), load_iter = p.get_int("load_iter");
+  const double aspect_ratio = p.get_double("aspect_ratio");
+  SG_CHECK(aspect_ratio > 0, "--aspect_ratio ", p.get("aspect_ratio"), " must be positive");
+  const int width = int(p.get_int("display_winsize"));
+  const bool atob = dopt.direction == "AtoB";
+
+  Generator gen(uint64_t(p.get_int("seed")));
+  default_generator().manual_seed(uint64_t(p.get_int("seed")));
+  std::unique_ptr<data::Dataset> dataset = data::create_dataset(dopt, gen);
+  SG_CHECK(model == "test" || dopt.dataset_mode != "single", "--model ", model,
+           " needs A and B images: --dataset_mode aligned or unaligned, not single");
+
+  // ---- the networks, every file checked and loaded before anything is written ----
+  const std::string load_suffix = load_iter > 0 ? "iter_" + std::to_string(load_iter) : p.get("epoch");
+  const std::string expr_dir = join(p.get("checkpoints_dir"), p.get("name"));
+  const int64_t input_nc = dopt.input_nc, output_nc = dopt.output_nc;
+  std::vector<Network> nets;
+  if (model == "test") {
+    nets.push_back({"G" + p.get("model_suffix"), cg::define_G(input_nc, output_nc, ngf, netG, norm, use_dropout)});
+  } else if (model == "cycle_gan") {
+    nets.push_back({"G_A", cg::define_G(input_nc, output_nc, ngf, netG, norm, use_dropout)});
+    nets.push_back({"G_B", cg::define_G(output_nc, input_nc, ngf, netG, norm, use_dropout)});
+  } else {
+    nets.push_back({"G", cg::define_G(input_nc, output_nc, ngf, netG, norm, use_dropout)});
+  }
+  std::vector<std::string> net_files;
+  for (const Network& n : nets) {
+    const std::string file = join(expr_dir, load_suffix + "_net_" + n.name + ".pth");
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) missing_checkpoint(file, p.get("name"));
+    net_files.push_back(file);
+  }
+  for (size_t k = 0; k < nets.size(); ++k) {
+    std::printf("loading the model from %s\n", net_files[k].c_str());
+    cg::load_official_network(*nets[k].net, net_files[k], "net" + nets[k].name);
+  }
+  std::printf("---------- Networks initialized -------------\n");
+  for (const Network& n : nets) {
+    int64_t count = 0;
+    for (const auto& [key, t] : n.net->named_parameters()) count += t.numel();
+    std::printf("[Network %s] Total number of parameters : %.3f M\n", n.name.c_str(), double(count) / 1e6);
+  }
+  std::printf("-----------------------------------------------\n");
+
+  // ---- where the results go; never over an input ----
+  std::string web_dir = join(join(p.get("results_dir"), p.get("name")), p.get("phase") + "_" + p.get("epoch"));
+  if (load_iter > 0) web_dir += "_iter" + std::to_string(load_iter);
+  {
+    std::error_code ec;
+    const fs::path images_dir = fs::weakly_canonical(join(web_dir, "images"), ec);
+    const int64_t n = std::min(num_test, dataset->size());
+    for (int64_t i = 0; i < n; ++i) {
+      for (const std::string& input : dataset->paths(i)) {
+        const fs::path in = fs::weakly_canonical(input, ec);
+        SG_CHECK(in.parent_path() != images_dir, "'", input, "' is in the results folder '", images_dir.string(),
+                 "', where it could be overwritten: choose another --results_dir");
+      }
+    }
+  }
+  std::printf("creating web directory %s\n", web_dir.c_str());
+  HtmlPage webpage(web_dir, "Experiment = " + p.get("name") + ", Phase = " + p.get("phase") + ", Epoch = " + p.get("epoch"));
+
+  if (p.has("eval"))
+    for (Network& n : nets) n.net->eval();
+  NoGradGuard no_grad;
+  for (int64_t i = 0; i < dataset->size(); ++i) {
+    if (i >= num_test) break;
+    const data::Sample s = dataset->get(i);
+    std::vector<std::pair<std::string, Tensor>> visuals;
+    std::string image_path;
+    if (model == "test") {
+      image_path = s.A_path;
+      visuals = {{"real", s.A}, {"fake", nets[0].net->forward(s.A)}};
+    } else {
+      const Tensor real_A = atob ? s.A : s.B, real_B = atob ? s.B : s.A;
+      image_path = atob ? s.A_path : s.B_path;
+      if (model == "cycle_gan") {
+        nn::Module &G_A = *nets[0].net, &G_B = *nets[1].net;
+        const Tensor fake_B = G_A.forward(real_A), rec_A = G_B.forward(fake_B);
+        const Tensor fake_A = G_B.forward(real_B), rec_B = G_A.forward(fake_A);
+        visuals = {{"real_A", real_A}, {"fake_B", fake_B}, {"rec_A", rec_A},
+                   {"real_B", real_B}, {"fake_A", fake_A}, {"rec_B", rec_B}};
+      } else {
+        visuals = {{"real_A", real_A}, {"fake_B", nets[0].net->forward(real_A)}, {"real_B", real_B}};
+      }
+    }
+    if (i % 5 == 0) {
+      std::printf("processing (%04lld)-th image... ['%s']\n", (long long)i, image_path.c_str());
+      std::fflush(stdout);
+    }
+    // util/visualizer.py save_images
+    const std::string name = stem_of(image_path);
+    webpage.add_header(name);
+    std::vector<std::string> ims, txts, links;
+    for (const auto& [label, tensor] : visuals) {
+      const std::string image_name = name + "_" + label + ".png";
+      save_image(apply_aspect_ratio(tensor_to_image_levels(tensor), aspect_ratio), join(webpage.image_dir(), image_name));
+      ims.push_back(image_name);
+      txts.push_back(label);
+      links.push_back(image_name);
+    }
+    webpage.add_images(ims, txts, links, width);
+  }
+  webpage.save();
+  return 0;
+}
+
+}  // namespace sg::cli

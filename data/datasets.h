@@ -1,0 +1,51 @@
+// The official datasets (data/single_dataset.py, aligned_dataset.py,
+// unaligned_dataset.py) for stylegrad test/train: each item holds the
+// transformed images (float32 [1, C, H, W] in [-1, 1], a batch of one) and
+// their paths.
+//   single     dataroot's images (recursive, sorted); A only
+//   aligned    dataroot/<phase>'s images, each A|B side by side: A the left
+//              int(w / 2) columns, B the rest, one get_params draw for both
+//   unaligned  dataroot/<phase>A and <phase>B; A[i % |A|] with B[i % |B|]
+//              (serial_batches) or a random B; length max(|A|, |B|)
+// --direction BtoA swaps input_nc and output_nc for the grayscale choice,
+// as the official datasets do; the model swaps A and B themselves.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/transforms.h"
+#include "tensor/tensor.h"
+
+namespace sg::data {
+
+struct DatasetOptions {
+  std::string dataset_mode = "unaligned";  // single | aligned | unaligned
+  std::string dataroot, phase = "train", direction = "AtoB";
+  int64_t input_nc = 3, output_nc = 3;
+  int64_t max_dataset_size = std::numeric_limits<int64_t>::max();
+  bool serial_batches = false;
+  TransformOptions transform;
+};
+
+struct Sample {
+  Tensor A, B;  // B undefined for single
+  std::string A_path, B_path;
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual Sample get(int64_t index) = 0;
+  // The files get(index) reads (without reading them).
+  virtual std::vector<std::string> paths(int64_t index) const = 0;
+};
+
+// Checks the options and lists the folders (one error line for a missing or
+// empty folder, naming it); images are read only by get().
+std::unique_ptr<Dataset> create_dataset(const DatasetOptions& opt, Generator& gen);
+
+}  // namespace sg::data
