@@ -204,10 +204,10 @@ int cmd_test(int argc, char** argv) {
     if (!fs::is_regular_file(file, ec)) missing_checkpoint(file, p.get("name"));
     net_files.push_back(file);
   }
-  for (size_t k = 0; k < nets.size(); ++k) {
-    std::printf("loading the model from %s\n", net_files[k].c_str());
-    cg::load_official_network(*nets[k].net, net_files[k], "net" + nets[k].name);
-  }
+  // All loaded before the official "loading the model from" lines, so that a
+  // file that does not fit is the only line printed.
+  for (size_t k = 0; k < nets.size(); ++k) cg::load_official_network(*nets[k].net, net_files[k], "net" + nets[k].name);
+  for (const std::string& file : net_files) std::printf("loading the model from %s\n", file.c_str());
   std::printf("---------- Networks initialized -------------\n");
   for (const Network& n : nets) {
     int64_t count = 0;
