@@ -17,7 +17,9 @@ bool is_image_file(const std::string& name);
 
 // make_dataset(dir, max_dataset_size) followed by sorted(): the paths
 // ("dir/sub/x.png", joined as os.path.join does), sorted bytewise, the first
-// max_dataset_size of them. A missing directory is one error line:
+// max_dataset_size of them (the official code keeps the first of os.walk's
+// order, which depends on the file system, and sorts those; this is the
+// deterministic reading of it, and the same without the limit). A missing directory is one error line:
 // "'<dir>' is not a valid directory".
 std::vector<std::string> make_dataset(const std::string& dir,
                                       int64_t max_dataset_size = std::numeric_limits<int64_t>::max());

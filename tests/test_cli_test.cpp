@@ -43,9 +43,9 @@ void write_image(const std::string& path, int64_t h, int64_t w, int seed) {
 }
 
 std::shared_ptr<nn::Module> save_generator(const std::string& path, int64_t ngf, const std::string& netG,
-                                           const std::string& norm, bool dropout, uint64_t seed) {
+                                           const std::string& norm, bool dropout, uint64_t seed, int64_t channels = 3) {
   Generator gen(seed);
-  auto net = cg::define_G(3, 3, ngf, netG, norm, dropout, "normal", 0.02, gen);
+  auto net = cg::define_G(channels, channels, ngf, netG, norm, dropout, "normal", 0.02, gen);
   // Larger weights than init's 0.02, so that the output is far from 0 and differs per pixel.
   NoGradGuard no_grad;
   for (auto& [key, t] : net->named_parameters()) {
@@ -68,6 +68,18 @@ Tensor network_input(const Tensor& chw) {
   return from_vector(n, {1, chw.size(0), chw.size(1), chw.size(2)}, TensorOptions(DType::f32));
 }
 
+// PIL's convert('L') then ToTensor and Normalize, a batch of one.
+Tensor to_gray_input(const Tensor& rgb) {
+  const std::vector<double> v = rgb.to_vector();
+  const size_t plane = size_t(rgb.size(1) * rgb.size(2));
+  std::vector<double> n(plane);
+  for (size_t i = 0; i < plane; ++i) {
+    const long r = std::lround(v[i] * 255), g = std::lround(v[plane + i] * 255), b = std::lround(v[2 * plane + i] * 255);
+    n[i] = (float((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16) / 255.0f - 0.5f) / 0.5f;
+  }
+  return from_vector(n, {1, 1, rgb.size(1), rgb.size(2)}, TensorOptions(DType::f32));
+}
+
 // util.tensor2im's levels: (x + 1) / 2 * 255 in float32, truncated by astype(uint8).
 std::vector<long> tensor2im_levels(const Tensor& batch) {
   std::vector<long> out;
@@ -78,6 +90,12 @@ std::vector<long> tensor2im_levels(const Tensor& batch) {
 std::vector<long> png_levels(const std::string& path) {
   std::vector<long> out;
   for (double v : load_image(path).to_vector()) out.push_back(std::lround(v * 255));
+  return out;
+}
+
+std::vector<long> png_levels_of(const Tensor& image) {
+  std::vector<long> out;
+  for (double v : image.to_vector()) out.push_back(std::lround(v * 255));
   return out;
 }
 
@@ -140,7 +158,10 @@ TEST_CASE("stylegrad test --model test: the official folders, names, page and im
   CHECK(out.find("note: stylegrad runs on the CPU; --gpu_ids 0 is ignored") != std::string::npos);
   CHECK(names_in(dir.file("out/h2z_pretrained/test_latest/images")) ==
         std::vector<std::string>{"n01_fake.png", "n01_real.png"});
-  CHECK(load_image(dir.file("out/h2z_pretrained/test_latest/images/n01_fake.png")).shape() == Shape{3, 48, 32});
+  const Tensor stretched = load_image(dir.file("out/h2z_pretrained/test_latest/images/n01_fake.png"));
+  CHECK(stretched.shape() == Shape{3, 48, 32});
+  CHECK(png_levels(dir.file("out/h2z_pretrained/test_latest/images/n01_fake.png")) ==
+        png_levels_of(resize_image_bicubic(load_image(web + "/images/n01_fake.png"), 48, 32)));
 
   // --model_suffix, --epoch
   fs::copy_file(dir.file("checkpoints/h2z_pretrained/latest_net_G.pth"), dir.file("checkpoints/h2z_pretrained/7_net_G_A.pth"));
@@ -150,6 +171,23 @@ TEST_CASE("stylegrad test --model test: the official folders, names, page and im
                  &out) == 0);
   CHECK(png_levels(dir.file("results/h2z_pretrained/test_7/images/n02_fake.png")) ==
         png_levels(web + "/images/n02_fake.png"));
+}
+
+TEST_CASE("stylegrad test: --input_nc 1 reads grayscale and saves three equal channels") {
+  TempDir dir;
+  write_image(dir.file("gray/g.png"), 32, 32, 2);
+  auto net = save_generator(dir.file("checkpoints/g1/latest_net_G.pth"), 4, "resnet_6blocks", "instance", false, 9, 1);
+  std::string out;
+  REQUIRE(run_in(dir, "--dataroot gray --name g1 --netG resnet_6blocks --ngf 4 --crop_size 32 --no_dropout "
+                      "--input_nc 1 --output_nc 1",
+                 &out) == 0);
+  INFO(out);
+  const std::string images = dir.file("results/g1/test_latest/images/");
+  const Tensor gray = to_gray_input(load_image(dir.file("gray/g.png")));
+  const std::vector<long> want = tensor2im_levels(forward(*net, gray));  // one channel
+  std::vector<long> tiled = want;
+  for (int c = 1; c < 3; ++c) tiled.insert(tiled.end(), want.begin(), want.end());
+  CHECK(png_levels(images + "g_fake.png") == tiled);
 }
 
 TEST_CASE("stylegrad test --model cycle_gan: real, fake and reconstructions both ways") {
