@@ -35,6 +35,9 @@ Writes tests/data/cyclegan_step/reference.safetensors with
   wgangp.grad.<key>             D's parameter gradients after penalty(mixed).backward(), for
                                 those the penalty depends on (torch leaves the others' grad None)
   wgangp.loss_real, .loss_fake  GANLoss('wgangp')(D(real), True), (D(fake), False)
+  scheduler.<case>              float64 [13]: get_scheduler's lr at the start (lr 2e-4) and after
+                                each of 12 update_learning_rate calls (metric 0, as the official
+                                models), for the cases of SCHEDULER_CASES below
 """
 import collections
 import itertools
@@ -86,6 +89,45 @@ def gradient_penalty(netD, real, fake, kind, alpha, constant=1.0, lambda_gp=10.0
     g = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True, retain_graph=True)[0]
     g = g.view(real.shape[0], -1)
     return (((g + 1e-16).norm(2, dim=1) - constant) ** 2).mean() * lambda_gp
+
+
+def get_scheduler(optimizer, lr_policy, epoch_count=1, n_epochs=100, n_epochs_decay=100, lr_decay_iters=50):
+    """networks.get_scheduler, its options passed one by one."""
+    if lr_policy == "linear":
+        def lambda_rule(epoch):
+            return 1.0 - max(0, epoch + epoch_count - n_epochs) / float(n_epochs_decay + 1)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lambda_rule)
+    if lr_policy == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=lr_decay_iters, gamma=0.1)
+    if lr_policy == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.2, threshold=0.01,
+                                                          patience=5)
+    if lr_policy == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_epochs, eta_min=0)
+    raise ValueError(lr_policy)
+
+
+SCHEDULER_CASES = collections.OrderedDict([
+    ("linear", dict(lr_policy="linear", epoch_count=1, n_epochs=3, n_epochs_decay=4)),
+    ("linear_continued", dict(lr_policy="linear", epoch_count=3, n_epochs=3, n_epochs_decay=4)),
+    ("step", dict(lr_policy="step", lr_decay_iters=2)),
+    ("plateau", dict(lr_policy="plateau")),
+    ("cosine", dict(lr_policy="cosine", n_epochs=5)),
+])
+
+
+def scheduler_lrs(case):
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=2e-4, betas=(0.5, 0.999))
+    scheduler = get_scheduler(optimizer, **case)
+    lrs = [optimizer.param_groups[0]["lr"]]
+    for _ in range(12):  # BaseModel.update_learning_rate
+        optimizer.step()
+        if case["lr_policy"] == "plateau":
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return torch.tensor(lrs, dtype=torch.float64)
 
 
 def set_requires_grad(nets, on):
@@ -252,6 +294,9 @@ def main():
             out[f"pix2pix.iter{k}.loss.{name}"] = v.float().reshape(1)
         put_state(out, f"pix2pix.iter{k}", [("G", netG), ("D", netD)])
         print("pix2pix", k, {n: round(float(v), 6) for n, v in losses.items()})
+
+    for name, case in SCHEDULER_CASES.items():
+        out[f"scheduler.{name}"] = scheduler_lrs(case)
 
     write_safetensors(OUT, out, {"generator": "scripts/make_cyclegan_step_reference.py"})
     print(OUT, os.path.getsize(OUT), "bytes,", len(out), "tensors")

@@ -1,13 +1,16 @@
 // CycleGAN's and pix2pix's training (translation/) against PyTorch: the losses
 // and every updated weight of one and two optimize_parameters, GANLoss, the
 // WGAN-GP gradient penalty and its gradients into D, ImagePool's semantics, and
-// an fp64 gradient check of the penalty w.r.t. D's parameters. The reference
+// an fp64 gradient check of the penalty w.r.t. D's parameters, get_scheduler's
+// policies, and a checkpoint of a CycleGAN run that resumes it exactly. The reference
 // file is written by scripts/make_cyclegan_step_reference.py (see its header).
 #include <map>
 #include <set>
 
 #include "gradcheck/gradcheck.h"
 #include "models/cyclegan_networks.h"
+#include "nn/checkpoint.h"
+#include "nn/lr_scheduler.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -17,6 +20,7 @@
 #include "translation/gan_loss.h"
 #include "translation/image_pool.h"
 #include "translation/pix2pix.h"
+#include "translation/scheduler.h"
 #include "weights/safetensors.h"
 
 using namespace sg;
@@ -370,4 +374,89 @@ TEST_CASE("image pool: fills first, then returns a stored image half the time an
   const Tensor x = image(7);
   CHECK(none.query(x).impl_ptr() == x.impl_ptr());
   CHECK(error_of([&] { ImagePool bad(-1, g0); }).find("pool_size") != std::string::npos);
+}
+
+TEST_CASE("scheduler: get_scheduler's policies and update_learning_rate match PyTorch") {
+  struct Case {
+    const char* name;
+    SchedulerOptions options;
+  };
+  std::vector<Case> cases(5);
+  cases[0] = {"linear", {}};
+  cases[0].options.n_epochs = 3;
+  cases[0].options.n_epochs_decay = 4;
+  cases[1] = {"linear_continued", cases[0].options};
+  cases[1].options.epoch_count = 3;
+  cases[2] = {"step", {}};
+  cases[2].options.lr_policy = "step";
+  cases[2].options.lr_decay_iters = 2;
+  cases[3] = {"plateau", {}};
+  cases[3].options.lr_policy = "plateau";
+  cases[4] = {"cosine", {}};
+  cases[4].options.lr_policy = "cosine";
+  cases[4].options.n_epochs = 5;
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Tensor w = zeros({1}).requires_grad_();
+    nn::Adam::Options adam;
+    adam.lr = 2e-4;
+    adam.beta1 = 0.5;
+    nn::Adam optimizer({w}, adam);
+    std::unique_ptr<nn::Scheduler> scheduler = get_scheduler(optimizer, c.options);
+    const std::vector<double> want = reference_tensor(std::string("scheduler.") + c.name).to_vector();
+    REQUIRE(want.size() == 13);
+    CHECK(optimizer.lr(0) == want[0]);
+    for (size_t k = 1; k < want.size(); ++k) {
+      const auto [before, after] = update_learning_rate({scheduler.get()}, optimizer);
+      CHECK(before == want[k - 1]);
+      CHECK(after == doctest::Approx(want[k]).epsilon(1e-12).scale(1e-12));
+    }
+  }
+  Tensor w = zeros({1}).requires_grad_();
+  nn::Adam optimizer({w});
+  SchedulerOptions bad;
+  bad.lr_policy = "exponential";
+  CHECK(error_of([&] { get_scheduler(optimizer, bad); }).find("'exponential'") != std::string::npos);
+}
+
+TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
+  CycleGANOptions o;
+  o.netG = "resnet_6blocks";
+  o.ngf = 2;
+  o.ndf = 2;
+  o.pool_size = 0;  // the official code does not save the pools either
+  SchedulerOptions s;
+  s.n_epochs = 1;
+  s.n_epochs_decay = 3;
+  auto batch = [](int k) {
+    return std::pair{hashed_input({1, 3, 32, 32}, 40 + k).to(DType::f32), hashed_input({1, 3, 32, 32}, 60 + k).to(DType::f32)};
+  };
+  Generator g1(1);
+  CycleGANModel straight(o, g1);
+  straight.setup_schedulers(s);
+  Generator g2(2);
+  CycleGANModel resumed(o, g2);
+  resumed.setup_schedulers(s);
+  TempDir dir;
+  const std::string path = dir.file("cyclegan.safetensors");
+  for (int k = 0; k < 4; ++k) {
+    straight.set_input(batch(k).first, batch(k).second);
+    straight.optimize_parameters();
+    if (k == 1) {
+      straight.update_learning_rate();
+      nn::Checkpoint saved = straight.checkpoint();
+      save_checkpoint(path, saved);
+      nn::Checkpoint into = resumed.checkpoint();
+      load_checkpoint(path, into);
+    }
+    if (k >= 2) {
+      resumed.set_input(batch(k).first, batch(k).second);
+      resumed.optimize_parameters();
+    }
+  }
+  CHECK(resumed.optimizer_G->lr(0) == straight.optimizer_G->lr(0));
+  CHECK(resumed.optimizer_G->lr(0) < 2e-4);
+  for (size_t i = 0; i < straight.named_networks().size(); ++i)
+    check_identical(resumed.named_networks()[i].second->state_dict(), straight.named_networks()[i].second->state_dict(),
+                    straight.named_networks()[i].first);
 }

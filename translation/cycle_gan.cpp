@@ -1,6 +1,7 @@
 #include "translation/cycle_gan.h"
 
 #include "models/cyclegan_networks.h"
+#include "nn/lr_scheduler.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -48,6 +49,7 @@ void CycleGANModel::make_optimizers() {
 }
 
 void CycleGANModel::to(DType dtype) {
+  SG_CHECK(!scheduler_G, "CycleGANModel.to: call it before setup_schedulers (it makes the optimizers anew)");
   for (auto& [name, net] : named_networks()) net->to(dtype);
   if (opt.isTrain) make_optimizers();
 }
@@ -155,10 +157,22 @@ std::vector<std::pair<std::string, nn::Optimizer*>> CycleGANModel::named_optimiz
   return {{"optimizer_G", optimizer_G.get()}, {"optimizer_D", optimizer_D.get()}};
 }
 
+void CycleGANModel::setup_schedulers(const SchedulerOptions& options) {
+  SG_CHECK(opt.isTrain, "CycleGANModel.setup_schedulers: the model was built with isTrain false");
+  scheduler_G = get_scheduler(*optimizer_G, options);
+  scheduler_D = get_scheduler(*optimizer_D, options);
+}
+
+std::pair<double, double> CycleGANModel::update_learning_rate(double metric) {
+  SG_CHECK(scheduler_G && scheduler_D, "CycleGANModel.update_learning_rate: call setup_schedulers first");
+  return translation::update_learning_rate({scheduler_G.get(), scheduler_D.get()}, *optimizer_G, metric);
+}
+
 nn::Checkpoint CycleGANModel::checkpoint() const {
   nn::Checkpoint c;
   c.modules = named_networks();
   c.optimizers = named_optimizers();
+  if (scheduler_G) c.schedulers = {{"scheduler_G", scheduler_G.get()}, {"scheduler_D", scheduler_D.get()}};
   return c;
 }
 

@@ -11,6 +11,7 @@
 
 #include "nn/checkpoint.h"
 #include "translation/gan_loss.h"
+#include "translation/scheduler.h"
 #include "translation/image_pool.h"
 
 namespace sg {
@@ -19,6 +20,7 @@ Generator& default_generator();
 namespace nn {
 class Module;
 class Adam;
+class Scheduler;
 }  // namespace nn
 }  // namespace sg
 
@@ -87,9 +89,17 @@ class CycleGANModel {
 
   // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when
   // !isTrain); and optimizer_G, optimizer_D. For nn::Checkpoint.
+  // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D
+  // (after to(), which makes the optimizers anew).
+  void setup_schedulers(const SchedulerOptions& options);
+  // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
+  std::pair<double, double> update_learning_rate(double metric = 0.0);
+
   std::vector<std::pair<std::string, nn::Module*>> named_networks() const;
   std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;
   // A Checkpoint of the networks and optimizers (no schedulers, generator or counters set).
+  // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
+  // scheduler_D, once set up); no generator, epoch 0, iteration 0.
   nn::Checkpoint checkpoint() const;
 
   const CycleGANOptions opt;
@@ -98,6 +108,7 @@ class CycleGANModel {
   GANLoss criterionGAN;
   // Adam over chain(netG_A.parameters(), netG_B.parameters()), and over D_A's then D_B's.
   std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
+  std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers
 
   Tensor real_A, real_B, fake_A, fake_B, rec_A, rec_B, idt_A, idt_B;
   Tensor loss_D_A, loss_G_A, loss_cycle_A, loss_idt_A, loss_D_B, loss_G_B, loss_cycle_B, loss_idt_B, loss_G;

@@ -1,6 +1,7 @@
 #include "translation/pix2pix.h"
 
 #include "models/cyclegan_networks.h"
+#include "nn/lr_scheduler.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -32,6 +33,7 @@ void Pix2PixModel::make_optimizers() {
 }
 
 void Pix2PixModel::to(DType dtype) {
+  SG_CHECK(!scheduler_G, "Pix2PixModel.to: call it before setup_schedulers (it makes the optimizers anew)");
   for (auto& [name, net] : named_networks()) net->to(dtype);
   if (opt.isTrain) make_optimizers();
 }
@@ -105,10 +107,22 @@ std::vector<std::pair<std::string, nn::Optimizer*>> Pix2PixModel::named_optimize
   return {{"optimizer_G", optimizer_G.get()}, {"optimizer_D", optimizer_D.get()}};
 }
 
+void Pix2PixModel::setup_schedulers(const SchedulerOptions& options) {
+  SG_CHECK(opt.isTrain, "Pix2PixModel.setup_schedulers: the model was built with isTrain false");
+  scheduler_G = get_scheduler(*optimizer_G, options);
+  scheduler_D = get_scheduler(*optimizer_D, options);
+}
+
+std::pair<double, double> Pix2PixModel::update_learning_rate(double metric) {
+  SG_CHECK(scheduler_G && scheduler_D, "Pix2PixModel.update_learning_rate: call setup_schedulers first");
+  return translation::update_learning_rate({scheduler_G.get(), scheduler_D.get()}, *optimizer_G, metric);
+}
+
 nn::Checkpoint Pix2PixModel::checkpoint() const {
   nn::Checkpoint c;
   c.modules = named_networks();
   c.optimizers = named_optimizers();
+  if (scheduler_G) c.schedulers = {{"scheduler_G", scheduler_G.get()}, {"scheduler_D", scheduler_D.get()}};
   return c;
 }
 

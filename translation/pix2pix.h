@@ -11,6 +11,7 @@
 
 #include "nn/checkpoint.h"
 #include "translation/gan_loss.h"
+#include "translation/scheduler.h"
 
 namespace sg {
 class Generator;
@@ -18,6 +19,7 @@ Generator& default_generator();
 namespace nn {
 class Module;
 class Adam;
+class Scheduler;
 }  // namespace nn
 }  // namespace sg
 
@@ -68,14 +70,23 @@ class Pix2PixModel {
   std::vector<std::pair<std::string, double>> current_losses() const;
   NamedTensors current_visuals() const;  // real_A, fake_B, real_B
 
+  // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D
+  // (after to(), which makes the optimizers anew).
+  void setup_schedulers(const SchedulerOptions& options);
+  // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
+  std::pair<double, double> update_learning_rate(double metric = 0.0);
+
   std::vector<std::pair<std::string, nn::Module*>> named_networks() const;      // G, D (G only when !isTrain)
   std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;  // optimizer_G, optimizer_D
+  // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
+  // scheduler_D, once set up); no generator, epoch 0, iteration 0.
   nn::Checkpoint checkpoint() const;
 
   const Pix2PixOptions opt;
   std::shared_ptr<nn::Module> netG, netD;
   GANLoss criterionGAN;
   std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
+  std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers
 
   Tensor real_A, real_B, fake_B;
   Tensor loss_G_GAN, loss_G_L1, loss_D_real, loss_D_fake, loss_D, loss_G;
