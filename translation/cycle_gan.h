@@ -57,12 +57,12 @@ class CycleGANModel {
   explicit CycleGANModel(const CycleGANOptions& opt, Generator& gen = default_generator());
   ~CycleGANModel();
 
-  // Sets real_A and real_B from the batch's A and B images ([N, input_nc, H, W],
-  // [N, output_nc, H, W]), swapped when direction is BtoA.
   // Converts the networks to `dtype` (float32 | float64) and makes the optimizers
   // anew (Adam's state is per dtype): call it before the first step.
   void to(DType dtype);
 
+  // Sets real_A and real_B from the batch's A and B images ([N, input_nc, H, W],
+  // [N, output_nc, H, W]), swapped when direction is BtoA.
   void set_input(const Tensor& A, const Tensor& B);
 
   // fake_B = G_A(real_A), rec_A = G_B(fake_B), fake_A = G_B(real_B), rec_B = G_A(fake_A).
@@ -87,17 +87,16 @@ class CycleGANModel {
   // (the idt_ images when training with lambda_identity > 0).
   NamedTensors current_visuals() const;
 
-  // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when
-  // !isTrain); and optimizer_G, optimizer_D. For nn::Checkpoint.
   // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D
   // (after to(), which makes the optimizers anew).
   void setup_schedulers(const SchedulerOptions& options);
   // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
   std::pair<double, double> update_learning_rate(double metric = 0.0);
 
+  // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when
+  // !isTrain); and optimizer_G, optimizer_D (none when !isTrain). For nn::Checkpoint.
   std::vector<std::pair<std::string, nn::Module*>> named_networks() const;
   std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;
-  // A Checkpoint of the networks and optimizers (no schedulers, generator or counters set).
   // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
   // scheduler_D, once set up); no generator, epoch 0, iteration 0.
   nn::Checkpoint checkpoint() const;

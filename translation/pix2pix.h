@@ -92,7 +92,7 @@ class Pix2PixModel {
   Tensor loss_G_GAN, loss_G_L1, loss_D_real, loss_D_fake, loss_D, loss_G;
 
  private:
-  void make_optimizers();  // one Adam for the generators, one for the discriminators
+  void make_optimizers();  // one Adam for netG, one for netD
 };
 
 }  // namespace sg::translation
