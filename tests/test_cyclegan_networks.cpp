@@ -56,22 +56,6 @@ std::shared_ptr<nn::Module> build(const Attrs& a) {
   return nullptr;
 }
 
-// scripts/make_cyclegan_reference.py's hashed_input: murmur3's finaliser of
-// the element index, k / 2^23 - 1 (exact in float32).
-Tensor hashed_input(const Shape& shape, uint32_t seed) {
-  std::vector<double> v(size_t(shape.numel()));
-  for (size_t i = 0; i < v.size(); ++i) {
-    uint32_t h = uint32_t(i) + seed * 0x9E3779B9u;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    v[i] = double(h >> 8) / 8388608.0 - 1.0;
-  }
-  return from_vector(v, shape);
-}
-
 // out[:, :, ::s, ::s]
 Tensor subsample(const Tensor& out, int64_t s) {
   if (s == 1) return out;

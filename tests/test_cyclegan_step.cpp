@@ -56,21 +56,6 @@ NamedTensors with_prefix(const std::string& prefix) {
   return out;
 }
 
-// make_cyclegan_reference.py's hashed_input (as tests/test_cyclegan_networks.cpp), in float64.
-Tensor hashed_input(const Shape& shape, uint32_t seed) {
-  std::vector<double> v(size_t(shape.numel()));
-  for (size_t i = 0; i < v.size(); ++i) {
-    uint32_t h = uint32_t(i) + seed * 0x9E3779B9u;
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    v[i] = double(h >> 8) / 8388608.0 - 1.0;
-  }
-  return from_vector(v, shape, TensorOptions(DType::f64));
-}
-
 void load_init(const std::vector<std::pair<std::string, nn::Module*>>& nets, const std::string& prefix) {
   for (auto& [name, net] : nets) net->load_state_dict(with_prefix(prefix + name + "."));
 }
@@ -125,7 +110,7 @@ void run_cyclegan(const std::string& mode, int iterations, DType dtype = DType::
   load_init(model.named_networks(), "cyclegan.init.");
   if (dtype != DType::f64) model.to(dtype);
   for (int k = 1; k <= iterations; ++k) {
-    model.set_input(hashed_input({1, 3, 32, 32}, 2 * k + 1).to(dtype), hashed_input({1, 3, 32, 32}, 2 * k + 2).to(dtype));
+    model.set_input(hashed_input({1, 3, 32, 32}, 2 * k + 1, dtype), hashed_input({1, 3, 32, 32}, 2 * k + 2, dtype));
     model.optimize_parameters();
     const std::string at = "cyclegan." + mode + ".iter" + std::to_string(k) + ".";
     check_losses(model.current_losses(), at + "loss.", 8);
@@ -170,7 +155,7 @@ TEST_CASE("cyclegan step: names, visuals, optimizers' parameter order") {
   CHECK(model.optimizer_G->options().lr == 0.0002);
   CHECK(model.optimizer_G->options().beta1 == 0.5);
 
-  model.set_input(hashed_input({1, 3, 32, 32}, 1).to(DType::f32), hashed_input({1, 3, 32, 32}, 2).to(DType::f32));
+  model.set_input(hashed_input({1, 3, 32, 32}, 1), hashed_input({1, 3, 32, 32}, 2));
   model.optimize_parameters();
   std::vector<std::string> visuals;
   for (auto& [name, t] : model.current_visuals()) {
@@ -188,7 +173,7 @@ TEST_CASE("cyclegan step: names, visuals, optimizers' parameter order") {
   // BtoA swaps the inputs; lambda_identity needs as many channels in A as in B.
   o.direction = "BtoA";
   CycleGANModel swapped(o);
-  const Tensor A = hashed_input({1, 3, 16, 16}, 1), B = hashed_input({1, 3, 16, 16}, 2);
+  const Tensor A = hashed_input({1, 3, 16, 16}, 1, DType::f64), B = hashed_input({1, 3, 16, 16}, 2, DType::f64);
   swapped.set_input(A, B);
   CHECK(swapped.real_A.impl_ptr() == B.impl_ptr());
   o.direction = "AtoB";
@@ -196,7 +181,7 @@ TEST_CASE("cyclegan step: names, visuals, optimizers' parameter order") {
   CHECK(error_of([&] { CycleGANModel bad(o); }).find("input_nc == output_nc") != std::string::npos);
   o.lambda_identity = 0;
   CycleGANModel no_identity(o);
-  no_identity.set_input(hashed_input({1, 3, 32, 32}, 1).to(DType::f32), hashed_input({1, 1, 32, 32}, 2).to(DType::f32));
+  no_identity.set_input(hashed_input({1, 3, 32, 32}, 1), hashed_input({1, 1, 32, 32}, 2));
   no_identity.optimize_parameters();
   CHECK(no_identity.current_visuals().size() == 6);
   CHECK(no_identity.current_losses()[3].second == 0.0);  // idt_A
@@ -219,7 +204,7 @@ TEST_CASE("pix2pix step: two iterations match PyTorch (losses, weights, BatchNor
   model.to(DType::f64);
   load_init(model.named_networks(), "pix2pix.init.");
   for (int k = 1; k <= 2; ++k) {
-    model.set_input(hashed_input({1, 3, 128, 128}, 20 + 2 * k), hashed_input({1, 3, 128, 128}, 21 + 2 * k));
+    model.set_input(hashed_input({1, 3, 128, 128}, 20 + 2 * k, DType::f64), hashed_input({1, 3, 128, 128}, 21 + 2 * k, DType::f64));
     model.optimize_parameters();
     const std::string at = "pix2pix.iter" + std::to_string(k) + ".";
     check_losses(model.current_losses(), at + "loss.", 4);
@@ -251,7 +236,7 @@ TEST_CASE("gan loss: the WGAN-GP penalty and its gradients into D match PyTorch"
   auto D = cg::define_D(3, 4, "basic", 3, "instance");
   D->to(DType::f64);
   D->load_state_dict(with_prefix("cyclegan.init.D_A."));
-  const Tensor real = hashed_input({2, 3, 32, 32}, 11), fake = hashed_input({2, 3, 32, 32}, 12);
+  const Tensor real = hashed_input({2, 3, 32, 32}, 11, DType::f64), fake = hashed_input({2, 3, 32, 32}, 12, DType::f64);
   const GANLoss wgan(GanMode::wgangp);
   CHECK(wgan((*D)(real), true).item() == doctest::Approx(reference_tensor("wgangp.loss_real").item()).epsilon(1e-4));
   CHECK(wgan((*D)(fake), false).item() == doctest::Approx(reference_tensor("wgangp.loss_fake").item()).epsilon(1e-4));
@@ -439,7 +424,7 @@ TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
   s.n_epochs = 1;
   s.n_epochs_decay = 3;
   auto batch = [](int k) {
-    return std::pair{hashed_input({1, 3, 32, 32}, 40 + k).to(DType::f32), hashed_input({1, 3, 32, 32}, 60 + k).to(DType::f32)};
+    return std::pair{hashed_input({1, 3, 32, 32}, 40 + k), hashed_input({1, 3, 32, 32}, 60 + k)};
   };
   Generator g1(1);
   CycleGANModel straight(o, g1);

@@ -41,6 +41,24 @@ inline void check_gradients(const std::string& op) {
   CHECK(n > 0);
 }
 
+// The inputs of scripts/make_cyclegan_reference.py and
+// make_cyclegan_step_reference.py (hashed_input there), so that no input has to
+// be stored: element i is murmur3's finaliser of i (mixed with the seed),
+// scaled to k / 2^23 - 1 in [-1, 1), exact in float32.
+inline Tensor hashed_input(const Shape& shape, uint32_t seed, DType dtype = DType::f32) {
+  std::vector<double> v(size_t(shape.numel()));
+  for (size_t i = 0; i < v.size(); ++i) {
+    uint32_t h = uint32_t(i) + seed * 0x9E3779B9u;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    v[i] = double(h >> 8) / 8388608.0 - 1.0;
+  }
+  return from_vector(v, shape, TensorOptions(dtype));
+}
+
 // Every element bit for bit, and the same shape and dtype (resumed training,
 // state round trips).
 inline void check_identical(const Tensor& got, const Tensor& want, const std::string& what) {
