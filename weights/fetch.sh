@@ -4,11 +4,12 @@
 #   weights/fetch.sh vgg19                 torchvision VGG-19 (vgg19-dcbbb69f.pth, 548 MB)
 #   weights/fetch.sh vgg16                 torchvision VGG-16 (vgg16-397923af.pth, 528 MB)
 #   weights/fetch.sh cyclegan-NAME         a CycleGAN generator, e.g. cyclegan-horse2zebra, cyclegan-style_monet
+#   weights/fetch.sh pix2pix-NAME          a pix2pix generator, e.g. pix2pix-facades_label2photo
 #   weights/fetch.sh cut                   the CUT / FastCUT release (pretrained_models.tar)
 #   weights/fetch.sh --list                what can be fetched
 #
 # torchvision names its files after the first 8 hex digits of their SHA-256;
-# those are checked. The CycleGAN and CUT releases publish no checksums: their
+# those are checked. The CycleGAN, pix2pix and CUT releases publish no checksums: their
 # SHA-256 is recorded in NAME.sha256 on the first download and checked after that.
 # stylegrad reads the .pth files as they are (no conversion needed).
 set -euo pipefail
@@ -18,11 +19,13 @@ dest="${STYLEGRAD_WEIGHTS_DIR:-$here/downloads}"
 CYCLEGAN_MODELS="apple2orange orange2apple summer2winter_yosemite winter2summer_yosemite horse2zebra zebra2horse
 monet2photo style_monet style_cezanne style_ukiyoe style_vangogh sat2map map2sat cityscapes_photo2label
 cityscapes_label2photo facades_photo2label facades_label2photo iphone2dslr_flower"
+PIX2PIX_MODELS="edges2shoes sat2map map2sat facades_label2photo day2night"
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   echo
   echo "CycleGAN models: $(echo $CYCLEGAN_MODELS)"
+  echo "pix2pix models: $(echo $PIX2PIX_MODELS)"
 }
 
 # check FILE SHA256_PREFIX: true when FILE's SHA-256 starts with the prefix (or there is none)
@@ -76,6 +79,12 @@ fetch() {
   echo "ok: $out"
 }
 
+# pretrained_hint FILE NAME: where `stylegrad test --name NAME_pretrained` looks for it,
+# as the official download scripts place it.
+pretrained_hint() {
+  echo "  for stylegrad test --name $2_pretrained: mkdir -p checkpoints/$2_pretrained && cp $dest/$1 checkpoints/$2_pretrained/latest_net_G.pth"
+}
+
 no_network() {
   echo "error: could not download $1" >&2
   echo "  No network here? Download it on a machine that has one and copy it to $dest/$2" >&2
@@ -99,7 +108,16 @@ for name in "$@"; do
         echo "error: unknown CycleGAN model '$model'; one of: $(echo $CYCLEGAN_MODELS)" >&2
         exit 2
       fi
-      fetch "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$model.pth" "cyclegan_$model.pth" ;;
+      fetch "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/$model.pth" "cyclegan_$model.pth"
+      pretrained_hint "cyclegan_$model.pth" "$model" ;;
+    pix2pix-*)
+      model="${name#pix2pix-}"
+      if ! echo " $(echo $PIX2PIX_MODELS) " | grep -q " $model "; then
+        echo "error: unknown pix2pix model '$model'; one of: $(echo $PIX2PIX_MODELS)" >&2
+        exit 2
+      fi
+      fetch "http://efrosgans.eecs.berkeley.edu/pix2pix/models-pytorch/$model.pth" "pix2pix_$model.pth"
+      pretrained_hint "pix2pix_$model.pth" "$model" ;;
     *) echo "error: unknown name '$name' (see weights/fetch.sh --list)" >&2; exit 2 ;;
   esac
 done
