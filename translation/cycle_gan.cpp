@@ -1,7 +1,6 @@
 #include "translation/cycle_gan.h"
 
 #include "models/cyclegan_networks.h"
-#include "nn/lr_scheduler.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -21,7 +20,8 @@ std::vector<Tensor> chained_parameters(const nn::Module& a, const nn::Module& b)
 }  // namespace
 
 CycleGANModel::CycleGANModel(const CycleGANOptions& o, Generator& gen)
-    : opt(o),
+    : BaseModel("CycleGANModel", o.isTrain),
+      opt(o),
       fake_A_pool(o.pool_size, gen),
       fake_B_pool(o.pool_size, gen),
       criterionGAN(gan_mode_from_name(o.gan_mode)) {
@@ -46,12 +46,6 @@ void CycleGANModel::make_optimizers() {
   adam.beta2 = 0.999;
   optimizer_G = std::make_unique<nn::Adam>(chained_parameters(*netG_A, *netG_B), adam);
   optimizer_D = std::make_unique<nn::Adam>(chained_parameters(*netD_A, *netD_B), adam);
-}
-
-void CycleGANModel::to(DType dtype) {
-  SG_CHECK(!scheduler_G, "CycleGANModel.to: call it before setup_schedulers (it makes the optimizers anew)");
-  for (auto& [name, net] : named_networks()) net->to(dtype);
-  if (opt.isTrain) make_optimizers();
 }
 
 CycleGANModel::~CycleGANModel() = default;
@@ -150,30 +144,6 @@ std::vector<std::pair<std::string, nn::Module*>> CycleGANModel::named_networks()
   std::vector<std::pair<std::string, nn::Module*>> nets = {{"G_A", netG_A.get()}, {"G_B", netG_B.get()}};
   if (opt.isTrain) nets.insert(nets.end(), {{"D_A", netD_A.get()}, {"D_B", netD_B.get()}});
   return nets;
-}
-
-std::vector<std::pair<std::string, nn::Optimizer*>> CycleGANModel::named_optimizers() const {
-  if (!opt.isTrain) return {};
-  return {{"optimizer_G", optimizer_G.get()}, {"optimizer_D", optimizer_D.get()}};
-}
-
-void CycleGANModel::setup_schedulers(const SchedulerOptions& options) {
-  SG_CHECK(opt.isTrain, "CycleGANModel.setup_schedulers: the model was built with isTrain false");
-  scheduler_G = get_scheduler(*optimizer_G, options);
-  scheduler_D = get_scheduler(*optimizer_D, options);
-}
-
-std::pair<double, double> CycleGANModel::update_learning_rate(double metric) {
-  SG_CHECK(scheduler_G && scheduler_D, "CycleGANModel.update_learning_rate: call setup_schedulers first");
-  return translation::update_learning_rate({scheduler_G.get(), scheduler_D.get()}, *optimizer_G, metric);
-}
-
-nn::Checkpoint CycleGANModel::checkpoint() const {
-  nn::Checkpoint c;
-  c.modules = named_networks();
-  c.optimizers = named_optimizers();
-  if (scheduler_G) c.schedulers = {{"scheduler_G", scheduler_G.get()}, {"scheduler_D", scheduler_D.get()}};
-  return c;
 }
 
 }  // namespace sg::translation

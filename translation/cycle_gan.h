@@ -9,9 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "nn/checkpoint.h"
+#include "translation/base_model.h"
 #include "translation/gan_loss.h"
-#include "translation/scheduler.h"
 #include "translation/image_pool.h"
 
 namespace sg {
@@ -19,8 +18,6 @@ class Generator;
 Generator& default_generator();
 namespace nn {
 class Module;
-class Adam;
-class Scheduler;
 }  // namespace nn
 }  // namespace sg
 
@@ -49,17 +46,13 @@ struct CycleGANOptions {
   double lambda_identity = 0.5;            // identity loss weight, relative to lambda_A / lambda_B
 };
 
-class CycleGANModel {
+class CycleGANModel : public BaseModel {
  public:
   // Builds the networks with define_G / define_D (initialised from `gen`, in the
   // order G_A, G_B, D_A, D_B, as the official constructor), the pools (drawing
   // from `gen` too), GANLoss and the optimizers. `gen` must outlive the model.
   explicit CycleGANModel(const CycleGANOptions& opt, Generator& gen = default_generator());
-  ~CycleGANModel();
-
-  // Converts the networks to `dtype` (float32 | float64) and makes the optimizers
-  // anew (Adam's state is per dtype): call it before the first step.
-  void to(DType dtype);
+  ~CycleGANModel() override;
 
   // Sets real_A and real_B from the batch's A and B images ([N, input_nc, H, W],
   // [N, output_nc, H, W]), swapped when direction is BtoA.
@@ -87,33 +80,21 @@ class CycleGANModel {
   // (the idt_ images when training with lambda_identity > 0).
   NamedTensors current_visuals() const;
 
-  // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D
-  // (after to(), which makes the optimizers anew).
-  void setup_schedulers(const SchedulerOptions& options);
-  // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
-  std::pair<double, double> update_learning_rate(double metric = 0.0);
-
-  // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when
-  // !isTrain); and optimizer_G, optimizer_D (none when !isTrain). For nn::Checkpoint.
-  std::vector<std::pair<std::string, nn::Module*>> named_networks() const;
-  std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;
-  // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
-  // scheduler_D, once set up); no generator, epoch 0, iteration 0.
-  nn::Checkpoint checkpoint() const;
+  // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when !isTrain).
+  std::vector<std::pair<std::string, nn::Module*>> named_networks() const override;
 
   const CycleGANOptions opt;
   std::shared_ptr<nn::Module> netG_A, netG_B, netD_A, netD_B;
   ImagePool fake_A_pool, fake_B_pool;
   GANLoss criterionGAN;
-  // Adam over chain(netG_A.parameters(), netG_B.parameters()), and over D_A's then D_B's.
-  std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
-  std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers
+  // optimizer_G: Adam over chain(netG_A.parameters(), netG_B.parameters());
+  // optimizer_D: over D_A's then D_B's (BaseModel's members).
 
   Tensor real_A, real_B, fake_A, fake_B, rec_A, rec_B, idt_A, idt_B;
   Tensor loss_D_A, loss_G_A, loss_cycle_A, loss_idt_A, loss_D_B, loss_G_B, loss_cycle_B, loss_idt_B, loss_G;
 
  private:
-  void make_optimizers();  // one Adam for the generators, one for the discriminators
+  void make_optimizers() override;  // one Adam for the generators, one for the discriminators
 };
 
 }  // namespace sg::translation

@@ -1,7 +1,6 @@
 #include "translation/pix2pix.h"
 
 #include "models/cyclegan_networks.h"
-#include "nn/lr_scheduler.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -13,7 +12,7 @@ namespace sg::translation {
 namespace cg = sg::models::cyclegan;
 
 Pix2PixModel::Pix2PixModel(const Pix2PixOptions& o, Generator& gen)
-    : opt(o), criterionGAN(gan_mode_from_name(o.gan_mode)) {
+    : BaseModel("Pix2PixModel", o.isTrain), opt(o), criterionGAN(gan_mode_from_name(o.gan_mode)) {
   SG_CHECK(o.direction == "AtoB" || o.direction == "BtoA", "pix2pix: direction '", o.direction,
            "' is not AtoB or BtoA");
   netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.norm, !o.no_dropout, o.init_type, o.init_gain, gen);
@@ -30,12 +29,6 @@ void Pix2PixModel::make_optimizers() {
   adam.beta2 = 0.999;
   optimizer_G = std::make_unique<nn::Adam>(netG->parameters(), adam);
   optimizer_D = std::make_unique<nn::Adam>(netD->parameters(), adam);
-}
-
-void Pix2PixModel::to(DType dtype) {
-  SG_CHECK(!scheduler_G, "Pix2PixModel.to: call it before setup_schedulers (it makes the optimizers anew)");
-  for (auto& [name, net] : named_networks()) net->to(dtype);
-  if (opt.isTrain) make_optimizers();
 }
 
 Pix2PixModel::~Pix2PixModel() = default;
@@ -100,30 +93,6 @@ NamedTensors Pix2PixModel::current_visuals() const {
 std::vector<std::pair<std::string, nn::Module*>> Pix2PixModel::named_networks() const {
   if (!opt.isTrain) return {{"G", netG.get()}};
   return {{"G", netG.get()}, {"D", netD.get()}};
-}
-
-std::vector<std::pair<std::string, nn::Optimizer*>> Pix2PixModel::named_optimizers() const {
-  if (!opt.isTrain) return {};
-  return {{"optimizer_G", optimizer_G.get()}, {"optimizer_D", optimizer_D.get()}};
-}
-
-void Pix2PixModel::setup_schedulers(const SchedulerOptions& options) {
-  SG_CHECK(opt.isTrain, "Pix2PixModel.setup_schedulers: the model was built with isTrain false");
-  scheduler_G = get_scheduler(*optimizer_G, options);
-  scheduler_D = get_scheduler(*optimizer_D, options);
-}
-
-std::pair<double, double> Pix2PixModel::update_learning_rate(double metric) {
-  SG_CHECK(scheduler_G && scheduler_D, "Pix2PixModel.update_learning_rate: call setup_schedulers first");
-  return translation::update_learning_rate({scheduler_G.get(), scheduler_D.get()}, *optimizer_G, metric);
-}
-
-nn::Checkpoint Pix2PixModel::checkpoint() const {
-  nn::Checkpoint c;
-  c.modules = named_networks();
-  c.optimizers = named_optimizers();
-  if (scheduler_G) c.schedulers = {{"scheduler_G", scheduler_G.get()}, {"scheduler_D", scheduler_D.get()}};
-  return c;
 }
 
 }  // namespace sg::translation

@@ -9,17 +9,14 @@
 #include <utility>
 #include <vector>
 
-#include "nn/checkpoint.h"
+#include "translation/base_model.h"
 #include "translation/gan_loss.h"
-#include "translation/scheduler.h"
 
 namespace sg {
 class Generator;
 Generator& default_generator();
 namespace nn {
 class Module;
-class Adam;
-class Scheduler;
 }  // namespace nn
 }  // namespace sg
 
@@ -46,16 +43,12 @@ struct Pix2PixOptions {
   double lambda_L1 = 100.0;
 };
 
-class Pix2PixModel {
+class Pix2PixModel : public BaseModel {
  public:
   // Builds netG (define_G) and, for training, netD (define_D on input_nc +
   // output_nc channels), in that order from `gen`; GANLoss and one Adam each.
   explicit Pix2PixModel(const Pix2PixOptions& opt, Generator& gen = default_generator());
-  ~Pix2PixModel();
-
-  // Converts the networks to `dtype` (float32 | float64) and makes the optimizers
-  // anew (Adam's state is per dtype): call it before the first step.
-  void to(DType dtype);
+  ~Pix2PixModel() override;
 
   void set_input(const Tensor& A, const Tensor& B);  // swapped when direction is BtoA
   void forward();                                     // fake_B = G(real_A)
@@ -70,29 +63,18 @@ class Pix2PixModel {
   std::vector<std::pair<std::string, double>> current_losses() const;
   NamedTensors current_visuals() const;  // real_A, fake_B, real_B
 
-  // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D
-  // (after to(), which makes the optimizers anew).
-  void setup_schedulers(const SchedulerOptions& options);
-  // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
-  std::pair<double, double> update_learning_rate(double metric = 0.0);
-
-  std::vector<std::pair<std::string, nn::Module*>> named_networks() const;      // G, D (G only when !isTrain)
-  std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;  // optimizer_G, optimizer_D
-  // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
-  // scheduler_D, once set up); no generator, epoch 0, iteration 0.
-  nn::Checkpoint checkpoint() const;
+  // model_names with their networks: G, D (G only when !isTrain).
+  std::vector<std::pair<std::string, nn::Module*>> named_networks() const override;
 
   const Pix2PixOptions opt;
   std::shared_ptr<nn::Module> netG, netD;
   GANLoss criterionGAN;
-  std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
-  std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers
 
   Tensor real_A, real_B, fake_B;
   Tensor loss_G_GAN, loss_G_L1, loss_D_real, loss_D_fake, loss_D, loss_G;
 
  private:
-  void make_optimizers();  // one Adam for netG, one for netD
+  void make_optimizers() override;  // one Adam for netG, one for netD
 };
 
 }  // namespace sg::translation
