@@ -12,13 +12,13 @@ ArgParser::ArgParser(std::string usage, std::string description)
 
 ArgParser& ArgParser::option(const std::string& name, const std::string& def, const std::string& help) {
   order_.push_back(name);
-  opts_[name] = {def, help, false, false};
+  opts_[name] = {def, help, def, false, false};
   return *this;
 }
 
 ArgParser& ArgParser::flag(const std::string& name, const std::string& help) {
   order_.push_back(name);
-  opts_[name] = {"", help, true, false};
+  opts_[name] = {"", help, "", true, false};
   return *this;
 }
 
@@ -89,6 +89,18 @@ int64_t ArgParser::get_int(const std::string& name) const {
 bool ArgParser::has(const std::string& name) const {
   auto it = opts_.find(name);
   return it != opts_.end() && it->second.set;
+}
+
+std::string ArgParser::default_value(const std::string& name) const {
+  auto it = opts_.find(name);
+  SG_CHECK(it != opts_.end(), "internal: no option --", name);
+  return it->second.default_value;
+}
+
+bool ArgParser::is_flag(const std::string& name) const {
+  auto it = opts_.find(name);
+  SG_CHECK(it != opts_.end(), "internal: no option --", name);
+  return it->second.is_flag;
 }
 
 std::vector<std::string> ArgParser::get_list(const std::string& name) const { return split(get(name), ','); }

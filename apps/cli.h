@@ -28,10 +28,14 @@ class ArgParser {
   std::vector<std::string> get_list(const std::string& name) const;  // comma-separated
   const std::vector<std::string>& positionals() const { return positionals_; }
   std::string help() const;
+  // The registered names, in registration order, and each one's default ("" for a flag).
+  const std::vector<std::string>& names() const { return order_; }
+  std::string default_value(const std::string& name) const;
+  bool is_flag(const std::string& name) const;
 
  private:
   struct Opt {
-    std::string value, help;
+    std::string value, help, default_value;
     bool is_flag = false, set = false;
   };
   std::string usage_, description_;

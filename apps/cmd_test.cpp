@@ -19,6 +19,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/translation_options.h"
 #include "autograd/grad_mode.h"
 #include "data/datasets.h"
 #include "data/image_folder.h"
@@ -29,6 +30,7 @@
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
+#include "translation/trainer.h"
 
 namespace sg::cli {
 
@@ -37,28 +39,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace cg = sg::models::cyclegan;
 
-std::string join(const std::string& a, const std::string& b) {
-  return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
-}
+using translation::tensor_to_image_levels;
 
-// util.tensor2im: the first image of the batch, grey tiled to 3 channels,
-// (x + 1) / 2 * 255 in float32, then numpy's astype(uint8), which truncates.
-// Returned as levels / 255 (float32 [3, H, W]), which save_image writes exactly.
-Tensor tensor_to_image_levels(const Tensor& batch) {
-  const Tensor x = contiguous(batch);
-  const int64_t C = x.size(1), H = x.size(2), W = x.size(3), plane = H * W;
-  SG_CHECK(C == 1 || C == 3, "an image of ", C, " channels cannot be saved");
-  const std::vector<double> v = x.to_vector();  // exact: the values are float32
-  Tensor out = empty({3, H, W}, TensorOptions(DType::f32));
-  float* d = out.data<float>();
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t i = 0; i < plane; ++i) {
-      const float value = (float(v[size_t((C == 1 ? 0 : c) * plane + i)]) + 1.0f) / 2.0f * 255.0f;
-      const int level = value <= 0.0f ? 0 : value >= 255.0f ? 255 : int(value);
-      d[c * plane + i] = float(level) / 255.0f;
-    }
-  return out;
-}
+std::string join(const std::string& a, const std::string& b) { return join_path(a, b); }
 
 // util.save_image's aspect_ratio: PIL's resize takes (width, height), and the
 // official code passes (h, int(w * ratio)) or (int(h / ratio), w).
@@ -105,39 +88,15 @@ int cmd_test(int argc, char** argv) {
               "(junyanz/pytorch-CycleGAN-and-pix2pix): same options (underscores or dashes), same\n"
               "defaults, same results/NAME/<phase>_<epoch>/index.html and images/<stem>_<label>.png.");
   p.accept_dashes();
-  p.option("dataroot", "", "images: a folder (--dataset_mode single), or holding <phase>A and <phase>B (unaligned) or <phase> (aligned A|B)")
-      .option("name", "experiment_name", "experiment name: networks are read from <checkpoints_dir>/<name>")
-      .option("model", "test", "test (one generator) | cycle_gan | pix2pix")
-      .option("checkpoints_dir", "./checkpoints", "where the networks are")
+  add_base_options(p);
+  p.option("model", "test", "test (one generator) | cycle_gan | pix2pix")
       .option("results_dir", "./results/", "where the results are written")
-      .option("epoch", "latest", "which networks to load: <epoch>_net_<name>.pth")
-      .option("load_iter", "0", "> 0: load iter_<load_iter>_net_<name>.pth instead of --epoch")
       .option("phase", "test", "train, val, test, ... (folder names for aligned/unaligned data)")
       .option("num_test", "50", "how many images to translate")
       .flag("eval", "networks in evaluation mode (running batch-norm statistics, no dropout)")
       .option("aspect_ratio", "1.0", "saved images are resized to this aspect ratio, as the official util.save_image")
-      .option("preprocess", "resize_and_crop", "resize_and_crop | crop | scale_width | scale_width_and_crop | none")
       .option("load_size", "", "scale images to this size (default: --crop_size, as the official test options)")
-      .option("crop_size", "256", "then crop to this size")
-      .flag("no_flip", "no flipping (always so when testing)")
-      .option("direction", "AtoB", "AtoB or BtoA")
-      .option("netG", "", "resnet_9blocks | resnet_6blocks | unet_256 | unet_128 (default: resnet_9blocks; pix2pix: unet_256)")
-      .option("ngf", "64", "generator filters in the last conv layer")
-      .option("norm", "", "instance | batch | none (default: instance; pix2pix: batch)")
-      .flag("no_dropout", "no dropout in the generator (always so for cycle_gan)")
-      .option("input_nc", "3", "input image channels: 3 RGB, 1 grayscale")
-      .option("output_nc", "3", "output image channels")
-      .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)")
-      .option("dataset_mode", "", "single | aligned | unaligned (default: single for test, unaligned for cycle_gan, aligned for pix2pix)")
-      .flag("serial_batches", "take images in order (always so when testing)")
-      .option("batch_size", "1", "1 (test.py translates one image at a time)")
-      .option("gpu_ids", "0", "accepted for compatibility: stylegrad runs on the CPU")
-      .option("max_dataset_size", "", "at most this many images per folder")
-      .option("display_winsize", "256", "image width on the HTML page")
-      .option("num_threads", "4", "accepted for compatibility (test.py uses 0)")
-      .option("init_type", "normal", "accepted for compatibility (weights are loaded)")
-      .option("init_gain", "0.02", "accepted for compatibility (weights are loaded)")
-      .option("seed", "0", "seed for random crops and dropout");
+      .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)");
   if (!p.parse(argc, argv)) return 0;
   SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
 
@@ -145,31 +104,16 @@ int cmd_test(int argc, char** argv) {
   const std::string model = p.get("model");
   SG_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
            "': expected test, cycle_gan or pix2pix");
-  const bool is_pix2pix = model == "pix2pix";
-  const std::string netG = p.has("netG") ? p.get("netG") : is_pix2pix ? "unet_256" : "resnet_9blocks";
-  const std::string norm = p.has("norm") ? p.get("norm") : is_pix2pix ? "batch" : "instance";
-  // cycle_gan sets no_dropout's default to True, and store_true cannot unset it.
-  const bool use_dropout = model == "cycle_gan" ? false : !p.has("no_dropout");
-  SG_CHECK(p.has("dataroot") && !p.get("dataroot").empty(), "--dataroot is required (the folder of images to translate)");
+  const NetworkChoice choice = network_choice(p, model);
+  const std::string netG = choice.netG, norm = choice.norm;
+  const bool use_dropout = choice.use_dropout;
   SG_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
            ": stylegrad test translates one image at a time (test.py, too, runs with batch_size 1)");
-  if (p.get("gpu_ids") != "-1" && p.has("gpu_ids"))
-    std::printf("note: stylegrad runs on the CPU; --gpu_ids %s is ignored\n", p.get("gpu_ids").c_str());
+  note_gpu_ids(p);
 
-  data::DatasetOptions dopt;
-  dopt.dataset_mode = p.has("dataset_mode") ? p.get("dataset_mode")
-                      : model == "test"     ? "single"
-                      : is_pix2pix          ? "aligned"
-                                            : "unaligned";
-  dopt.dataroot = p.get("dataroot");
+  data::DatasetOptions dopt = dataset_options(p, model);
   dopt.phase = p.get("phase");
-  dopt.direction = p.get("direction");
-  dopt.input_nc = p.get_int("input_nc");
-  dopt.output_nc = p.get_int("output_nc");
-  if (p.has("max_dataset_size")) dopt.max_dataset_size = p.get_int("max_dataset_size");
   dopt.serial_batches = true;  // test.py
-  dopt.transform.preprocess = p.get("preprocess");
-  dopt.transform.crop_size = p.get_int("crop_size");
   dopt.transform.load_size = p.has("load_size") ? p.get_int("load_size") : dopt.transform.crop_size;
   dopt.transform.no_flip = true;  // test.py
   const int64_t num_test = p.get_int("num_test"), ngf = p.get_int("ngf"), load_iter = p.get_int("load_iter");

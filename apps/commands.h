@@ -20,5 +20,6 @@ int cmd_weights_info(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_style(int argc, char** argv);
 int cmd_test(int argc, char** argv);
+int cmd_train(int argc, char** argv);
 
 }  // namespace sg::cli
