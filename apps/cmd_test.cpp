@@ -63,14 +63,16 @@ Tensor apply_aspect_ratio(const Tensor& image, double aspect_ratio) {
 
 std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
 
-// The one line for a missing network file; official pretrained names get the fetch command.
-[[noreturn]] void missing_checkpoint(const std::string& path, const std::string& name) {
+// The one line for a missing network file; official pretrained names get the
+// fetch command (weights/fetch.sh pix2pix-NAME for --model pix2pix, else cyclegan-NAME).
+[[noreturn]] void missing_checkpoint(const std::string& path, const std::string& name, const std::string& model_kind) {
   const std::string suffix = "_pretrained";
   std::string hint = "train one with the official train.py (or stylegrad train), or check --checkpoints_dir, --name and --epoch";
   if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
     const std::string model = name.substr(0, name.size() - suffix.size());
-    hint = "for the official pretrained '" + model + "': weights/fetch.sh cyclegan-" + model +
-           ", then copy weights/downloads/cyclegan_" + model + ".pth to that path";
+    const std::string family = model_kind == "pix2pix" ? "pix2pix" : "cyclegan";
+    hint = "for the official pretrained '" + model + "': weights/fetch.sh " + family + "-" + model +
+           ", then copy weights/downloads/" + family + "_" + model + ".pth to that path";
   }
   throw Error("checkpoint '" + path + "' not found; " + hint);
 }
@@ -145,7 +147,7 @@ int cmd_test(int argc, char** argv) {
   for (const Network& n : nets) {
     const std::string file = join(expr_dir, load_suffix + "_net_" + n.name + ".pth");
     std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) missing_checkpoint(file, p.get("name"));
+    if (!fs::is_regular_file(file, ec)) missing_checkpoint(file, p.get("name"), p.get("model"));
     net_files.push_back(file);
   }
   // All loaded before the official "loading the model from" lines, so that a
