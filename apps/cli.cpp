@@ -90,11 +90,12 @@ int64_t parse_int(const std::string& v, const std::string& what, int64_t lo, int
   errno = 0;
   const long long d = std::strtoll(v.c_str(), &end, 10);
   SG_USAGE_CHECK(!v.empty() && end && *end == 0, what, " expects an integer, got '", v, "'");
-  auto range = [&] {
-    std::string r = lo == INT64_MIN ? "" : std::to_string(lo);
-    return "[" + r + ", " + (hi == INT64_MAX ? "" : std::to_string(hi)) + "]";
+  auto range = [&]() -> std::string {
+    if (hi == INT64_MAX) return ">= " + std::to_string(lo);
+    if (lo == INT64_MIN) return "<= " + std::to_string(hi);
+    return "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
   };
-  SG_USAGE_CHECK(errno != ERANGE && d >= lo && d <= hi, what, " must be an integer in ", range(), ", got '", v, "'");
+  SG_USAGE_CHECK(errno != ERANGE && d >= lo && d <= hi, what, " must be an integer ", range(), ", got '", v, "'");
   return d;
 }
 

@@ -11,6 +11,8 @@
 
 #include "gradcheck/gradcheck.h"
 #include "io/image.h"
+#include "models/multiscale.h"
+#include "style/transfer.h"
 #include "tests/test_util.h"
 
 using namespace sg;
@@ -171,11 +173,11 @@ TEST_CASE("cli malformed: style refuses values that mean nothing, and options th
                    {kStyleArgs + "--style-blend-weights -1", 2, "--style-blend-weights must not be negative"},
                    {kStyleArgs + "--style-blend-weights 0", 2, "--style-blend-weights must not all be 0"},
                    {kStyleArgs + "--style-blend-weights 1,2", 2, "has 2 values for 1 style images"},
-                   {kStyleArgs + "--seed -1", 2, "--seed must be an integer in [0, ], got '-1'"},
-                   {kStyleArgs + "--seed 99999999999999999999", 2, "--seed must be an integer in"},
-                   {kStyleArgs + "--print-iter -1", 2, "--print-iter must be an integer in [0, ]"},
-                   {kStyleArgs + "--save-iter -5", 2, "--save-iter must be an integer in [0, ]"},
-                   {kStyleArgs + "--num-iterations 0", 2, "--num-iterations must be an integer in [1, "},
+                   {kStyleArgs + "--seed -1", 2, "--seed must be an integer >= 0, got '-1'"},
+                   {kStyleArgs + "--seed 99999999999999999999", 2, "--seed must be an integer >= 0"},
+                   {kStyleArgs + "--print-iter -1", 2, "--print-iter must be an integer >= 0"},
+                   {kStyleArgs + "--save-iter -5", 2, "--save-iter must be an integer >= 0"},
+                   {kStyleArgs + "--num-iterations 0", 2, "--num-iterations must be an integer in [1, 1000000000]"},
                    {"style --content c.png --style s.jpg --image-size 10", 2, "--image-size must be an integer in [16, 8192]"},
                    {"style --content c.png --style s.jpg --image-size 3.5", 2, "--image-size expects an integer"},
                    {"style --content c.png --style s.jpg --scales 64,32", 2, "--scales must grow, coarse to fine"},
@@ -218,7 +220,7 @@ TEST_CASE("cli malformed: unreadable inputs are named for what they are") {
       {"color-transfer --content c.png --style s.jpg --output o.png --method foo", 2, "--method must be histogram or reinhard"},
       {"inspect --weights random --image c.png --out-dir afile", 1, "--out-dir 'afile': exists and is not a directory"},
       {"inspect --weights random --image c.png --out-dir t --image-size 8", 1, "needs at least 16 on each side"},
-      {"inspect --weights random --image c.png --out-dir t --seed -3", 2, "--seed must be an integer in [0, ]"},
+      {"inspect --weights random --image c.png --out-dir t --seed -3", 2, "--seed must be an integer >= 0"},
       {"inspect --weights random --image c.png --out-dir t --layers relu7_1", 2, "vgg19 has no layer 'relu7_1'"},
       {"no-such-command", 2, "unknown command 'no-such-command'"},
   };
@@ -242,4 +244,37 @@ TEST_CASE("cli malformed: upper-case extensions are accepted, and each scale's i
     CHECK(fs::exists(w.dir.file(f)));
   }
   CHECK(!fs::exists(w.dir.file("R_1.PNG")));
+}
+
+TEST_CASE("style transfer: non-finite inputs are refused or named as the cause, not blamed on the learning rate") {
+  models::MultiScaleOptions mo;
+  mo.kernel_sizes = {3};
+  mo.filters = 4;
+  style::MultiScaleFeatures net(mo);
+  style::TransferOptions o;
+  o.content_layers = o.style_layers = net.layer_names();
+  o.scales = {16};
+  o.num_iterations = 2;
+  o.blend_weights = {1.0};
+  o.init = style::Init::image;
+  Generator g(3);
+  const Tensor content = rand({3, 16, 16}, g), style_img = rand({3, 16, 16}, g);
+  style::TransferOptions bad = o;
+  bad.weights.style = std::nan("");
+  CHECK(error_of([&] { style::run_style_transfer(net, content, {style_img}, Tensor(), bad); })
+            .find("style transfer: the loss weights must be finite") == 0);
+  bad = o;
+  bad.blend_weights = {-1.0};
+  CHECK(error_of([&] { style::run_style_transfer(net, content, {style_img}, Tensor(), bad); })
+            .find("style transfer: blend weight -1 is not a finite number >= 0") == 0);
+  // A content image holding a nan (the start image here; the TV term sees it, ReLU
+  // features may not): the loss is nan before any step, and the message says so.
+  o.weights.tv = 1.0;
+  Tensor broken = content.clone();
+  broken.data<float>()[5] = std::nanf("");
+  const std::string e = error_of([&] { style::run_style_transfer(net, broken, {style_img}, Tensor(), o); });
+  INFO(e);
+  CHECK(e.find("at the start image, before any optimisation") != std::string::npos);
+  CHECK(e.find("learning-rate") == std::string::npos);
+  CHECK(error_of([&] { style::run_style_transfer(net, content, {style_img}, Tensor(), o); }) == "");
 }
