@@ -108,8 +108,12 @@ void OutputPlan::check() const {
   for (const Entry& o : outputs_) {
     const std::string c = canonical_of(o.path);
     auto [it, fresh] = seen.emplace(c, &o);
-    if (fresh) continue;
-    const Entry& other = *it->second;
+    const Entry* hit = fresh ? nullptr : it->second;
+    std::error_code ec;
+    for (const Entry& in : inputs_)  // a hard link to an input has its own canonical path
+      if (!hit && fs::equivalent(o.path, in.path, ec)) hit = &in;
+    if (!hit) continue;
+    const Entry& other = *hit;
     const bool is_input = &other >= inputs_.data() && &other < inputs_.data() + inputs_.size();
     throw UsageError(quoted(o.what, o.path) + " is the same file as " + (is_input ? "the input " : "") +
                      quoted(other.what, other.path) + (is_input ? ": it would be overwritten" : ": one would replace the other"));

@@ -73,6 +73,7 @@ struct Workdir {
     fs::permissions(dir.file("locked.pth"), fs::perms::none);
     // 200 x 8: at --image-size 64 it is 64 x 3, too thin for VGG's four poolings to relu5_1.
     save_image(full({3, 8, 200}, 0.5), dir.file("thin.png"));
+    fs::create_hard_link(dir.file("c.png"), dir.file("c_link.png"));
   }
   int run(const std::string& args, std::string* out) const {
     const std::string d = dir.path.string();
@@ -144,6 +145,8 @@ TEST_CASE("cli malformed: style refuses colliding, unwritable and misnamed outpu
   std::vector<Case> cases = {
       {kStyleArgs + "--output c.png", 2, "--output 'c.png' is the same file as the input --content 'c.png'"},
       {kStyleArgs + "--output ./c.png", 2, "is the same file as the input --content 'c.png'"},
+      {kStyleArgs + "--output adir/../c.png", 2, "is the same file as the input --content 'c.png'"},
+      {kStyleArgs + "--output c_link.png", 2, "'c_link.png' is the same file as the input --content 'c.png'"},
       {kStyleArgs + "--init-image out.png --output out.png", 2, "is the same file as the input --init-image"},
       {kStyleArgs + "--output out.png --loss-log out.png", 2,
        "--loss-log 'out.png' is the same file as --output 'out.png'"},
