@@ -1,5 +1,7 @@
 #include "apps/cli.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -47,15 +49,15 @@ bool ArgParser::parse(int argc, char** argv) {
         if (c == '-') c = '_';
       it = opts_.find(underscored);
     }
-    SG_CHECK(it != opts_.end(), "unknown option --", name, " (see --help)");
+    SG_USAGE_CHECK(it != opts_.end(), "unknown option --", name, " (see --help)");
     Opt& o = it->second;
     if (o.is_flag) {
-      SG_CHECK(!inline_value, "--", name, " takes no value");
+      SG_USAGE_CHECK(!inline_value, "--", name, " takes no value");
       o.set = true;
       continue;
     }
     if (!inline_value) {
-      SG_CHECK(i + 1 < argc, "--", name, " needs a value");
+      SG_USAGE_CHECK(i + 1 < argc, "--", name, " needs a value");
       value = argv[++i];
     }
     o.value = value;
@@ -70,20 +72,55 @@ std::string ArgParser::get(const std::string& name) const {
   return it->second.value;
 }
 
-double ArgParser::get_double(const std::string& name) const {
-  const std::string v = get(name);
+namespace {
+
+double parse_double(const std::string& v, const std::string& what, Num need) {
   char* end = nullptr;
+  errno = 0;
   const double d = std::strtod(v.c_str(), &end);
-  SG_CHECK(!v.empty() && end && *end == 0, "--", name, " expects a number, got '", v, "'");
+  SG_USAGE_CHECK(!v.empty() && end && *end == 0, what, " expects a number, got '", v, "'");
+  SG_USAGE_CHECK(std::isfinite(d) && errno != ERANGE, what, " expects a finite number, got '", v, "'");
+  SG_USAGE_CHECK(need != Num::positive || d > 0, what, " must be positive, got '", v, "'");
+  SG_USAGE_CHECK(need != Num::non_negative || d >= 0, what, " must not be negative, got '", v, "'");
   return d;
 }
 
-int64_t ArgParser::get_int(const std::string& name) const {
-  const std::string v = get(name);
+int64_t parse_int(const std::string& v, const std::string& what, int64_t lo, int64_t hi) {
   char* end = nullptr;
+  errno = 0;
   const long long d = std::strtoll(v.c_str(), &end, 10);
-  SG_CHECK(!v.empty() && end && *end == 0, "--", name, " expects an integer, got '", v, "'");
+  SG_USAGE_CHECK(!v.empty() && end && *end == 0, what, " expects an integer, got '", v, "'");
+  auto range = [&]() -> std::string {
+    if (hi == INT64_MAX) return ">= " + std::to_string(lo);
+    if (lo == INT64_MIN) return "<= " + std::to_string(hi);
+    return "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  };
+  SG_USAGE_CHECK(errno != ERANGE && d >= lo && d <= hi, what, " must be an integer ", range(), ", got '", v, "'");
   return d;
+}
+
+}  // namespace
+
+double ArgParser::get_double(const std::string& name, Num need) const { return parse_double(get(name), "--" + name, need); }
+
+int64_t ArgParser::get_int(const std::string& name, int64_t lo, int64_t hi) const {
+  return parse_int(get(name), "--" + name, lo, hi);
+}
+
+std::vector<double> ArgParser::get_doubles(const std::string& name, Num need) const {
+  std::vector<double> out;
+  for (const auto& s : get_list(name)) out.push_back(parse_double(s, "--" + name, need));
+  return out;
+}
+
+std::vector<int64_t> ArgParser::get_ints(const std::string& name, int64_t lo, int64_t hi) const {
+  std::vector<int64_t> out;
+  for (const auto& s : get_list(name)) out.push_back(parse_int(s, "--" + name, lo, hi));
+  return out;
+}
+
+void ArgParser::refuse_if_set(const std::string& name, const std::string& why) const {
+  SG_USAGE_CHECK(!has(name), "--", name, " does not apply ", why);
 }
 
 bool ArgParser::has(const std::string& name) const {

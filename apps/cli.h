@@ -1,11 +1,29 @@
 // A small argument parser shared by the subcommands: --name VALUE options
 // with defaults, --flag switches, positionals, and a generated --help.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "tensor/error.h"
+
 namespace sg::cli {
+
+// The command line itself is wrong (an unknown option, a value of the wrong
+// kind or out of range, two outputs that are the same file): main exits with
+// status 2. Every other sg::Error is a failure while running: status 1.
+struct UsageError : Error {
+  using Error::Error;
+};
+
+#define SG_USAGE_CHECK(cond, ...)                                                \
+  do {                                                                           \
+    if (!(cond)) throw ::sg::cli::UsageError(::sg::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+// What get_double requires of a value; every value must be finite.
+enum class Num { finite, positive, non_negative };
 
 class ArgParser {
  public:
@@ -22,8 +40,13 @@ class ArgParser {
   bool parse(int argc, char** argv);
 
   std::string get(const std::string& name) const;
-  double get_double(const std::string& name) const;
-  int64_t get_int(const std::string& name) const;
+  // Numbers: a value that is not one, nan, inf, or out of range is a UsageError naming the option.
+  double get_double(const std::string& name, Num need = Num::finite) const;
+  int64_t get_int(const std::string& name, int64_t lo = INT64_MIN, int64_t hi = INT64_MAX) const;
+  std::vector<double> get_doubles(const std::string& name, Num need = Num::finite) const;  // comma-separated
+  std::vector<int64_t> get_ints(const std::string& name, int64_t lo = INT64_MIN, int64_t hi = INT64_MAX) const;
+  // Refuses an option given explicitly that does not apply: "--NAME does not apply <why>".
+  void refuse_if_set(const std::string& name, const std::string& why) const;
   bool has(const std::string& name) const;  // a flag was given, or an option was set explicitly
   std::vector<std::string> get_list(const std::string& name) const;  // comma-separated
   const std::vector<std::string>& positionals() const { return positionals_; }

@@ -4,6 +4,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/output_plan.h"
 #include "style/color.h"
 #include "tensor/error.h"
 #include "io/image.h"
@@ -20,10 +21,16 @@ int cmd_color_transfer(int argc, char** argv) {
   p.option("style", "", "style image (its colours are used)");
   p.option("output", "", "output image (.png or .jpg)");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
-  for (const char* o : {"content", "style", "output"}) SG_CHECK(!p.get(o).empty(), "--", o, " is required");
+  SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
+  for (const char* o : {"content", "style", "output"}) SG_USAGE_CHECK(!p.get(o).empty(), "--", o, " is required");
   const std::string method = p.get("method");
-  SG_CHECK(method == "histogram" || method == "reinhard", "--method must be histogram or reinhard, got '", method, "'");
+  SG_USAGE_CHECK(method == "histogram" || method == "reinhard", "--method must be histogram or reinhard, got '", method,
+                 "'");
+  OutputPlan plan;
+  plan.input(p.get("content"), "--content");
+  plan.input(p.get("style"), "--style");
+  plan.output(p.get("output"), "--output", OutputPlan::Kind::image);
+  plan.check();
   const Tensor content = load_image(p.get("content")), style_img = load_image(p.get("style"));
   const Tensor out = method == "histogram" ? style::match_histograms(content, style_img)
                                            : style::reinhard_transfer(content, style_img);

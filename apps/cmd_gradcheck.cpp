@@ -32,13 +32,13 @@ int cmd_gradcheck(int argc, char** argv) {
     if (known.count(op)) continue;
     std::string names;
     for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-    throw Error("no gradient check for op '" + op + "'; ops with checks: " + names);
+    throw UsageError("no gradient check for op '" + op + "'; ops with checks: " + names);
   }
 
   GradcheckOptions o;
-  o.eps = p.get_double("eps");
-  o.atol = p.get_double("atol");
-  o.rtol = p.get_double("rtol");
+  o.eps = p.get_double("eps", Num::positive);
+  o.atol = p.get_double("atol", Num::non_negative);
+  o.rtol = p.get_double("rtol", Num::non_negative);
   std::printf("%-18s %-30s %-6s %12s %12s  %s\n", "op", "case", "order", "max_abs_err", "max_rel_err", "result");
   int passed = 0, failed = 0;
   for (const auto& c : all) {

@@ -6,10 +6,12 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/output_plan.h"
 #include "autograd/grad_mode.h"
 #include "models/vgg.h"
 #include "ops/ops.h"
 #include "style/gatys.h"
+#include "style/transfer.h"
 #include "tensor/error.h"
 #include "io/image.h"
 #include "tensor/random.h"
@@ -50,26 +52,44 @@ int cmd_inspect(int argc, char** argv) {
   p.option("out-dir", "", "output directory (created if missing)");
   p.flag("gram", "also write each layer's Gram matrix");
   if (!p.parse(argc, argv)) return 0;
-  for (const char* o : {"weights", "image", "out-dir"}) SG_CHECK(!p.get(o).empty(), "--", o, " is required");
+  SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
+  for (const char* o : {"weights", "image", "out-dir"}) SG_USAGE_CHECK(!p.get(o).empty(), "--", o, " is required");
   const std::string model = p.get("model");
-  SG_CHECK(model == "vgg19" || model == "vgg16", "--model must be vgg19 or vgg16, got '", model, "'");
+  SG_USAGE_CHECK(model == "vgg19" || model == "vgg16", "--model must be vgg19 or vgg16, got '", model, "'");
+  SG_USAGE_CHECK(p.get("pooling") == "max" || p.get("pooling") == "avg", "--pooling must be max or avg, got '",
+                 p.get("pooling"), "'");
+  const int64_t seed = p.get_int("seed", 0), image_size = p.get_int("image-size", 0, kMaxImageSide);
+  if (p.get("weights") != "random") p.refuse_if_set("seed", "to pretrained weights (only to --weights random)");
   models::VGGOptions vo;
   vo.depth = model == "vgg16" ? 16 : 19;
   vo.pooling = p.get("pooling") == "avg" ? models::VGGPooling::avg : models::VGGPooling::max;
-  SG_CHECK(p.get("pooling") == "max" || p.get("pooling") == "avg", "--pooling must be max or avg");
   models::VGG vgg(vo);
   const auto layers = p.get_list("layers");
-  for (const auto& l : layers) SG_CHECK(vgg.has_tap(l), model, " has no layer '", l, "'");
+  SG_USAGE_CHECK(!layers.empty(), "--layers is empty");
+  for (const auto& l : layers) SG_USAGE_CHECK(vgg.has_tap(l), model, " has no layer '", l, "'");
+  const std::string dir = p.get("out-dir");
+  OutputPlan plan;
+  plan.input(p.get("image"), "--image");
+  if (p.get("weights") != "random") plan.input(p.get("weights"), "--weights");
+  plan.output(dir, "--out-dir", OutputPlan::Kind::directory);
+  for (const auto& l : layers) {
+    plan.output(dir + "/" + l + ".npy", "an activation");
+    plan.output(dir + "/" + l + ".png", "a channel mosaic");
+    if (p.has("gram")) plan.output(dir + "/" + l + "_gram.npy", "a Gram matrix");
+  }
+  plan.check();
   if (p.get("weights") == "random") {
-    Generator g(uint64_t(p.get_int("seed")));
+    Generator g(static_cast<uint64_t>(seed));
     vgg.init_torchvision(g);
-    std::fprintf(stderr, "note: random torchvision-style weights (seed %lld)\n", (long long)p.get_int("seed"));
+    std::fprintf(stderr, "note: random torchvision-style weights (seed %lld)\n", (long long)seed);
   } else {
     vgg.load_features(load_weights(p.get("weights")));
   }
   Tensor img = load_image(p.get("image"));
-  if (const int64_t s = p.get_int("image-size"); s > 0) img = resize_to_longer_side(img, s);
-  const std::string dir = p.get("out-dir");
+  if (image_size > 0) img = resize_to_longer_side(img, image_size);
+  const int64_t need = style::vgg_min_side(vgg, layers);
+  SG_CHECK(img.size(1) >= need && img.size(2) >= need, "the image is ", img.size(2), "x", img.size(1), " pixels; ",
+           model, " needs at least ", need, " on each side up to these layers (use a larger --image-size)");
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error("cannot create directory '" + dir + "'");
   NoGradGuard ng;
   auto acts = vgg.forward_taps(img.unsqueeze(0), layers);

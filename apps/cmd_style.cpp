@@ -13,6 +13,7 @@
 #include "apps/cli.h"
 #include "apps/commands.h"
 #include "apps/loss_plot.h"
+#include "apps/output_plan.h"
 #include "apps/progress.h"
 #include "autograd/grad_mode.h"
 #include "io/atomic_file.h"
@@ -39,15 +40,20 @@ std::string with_suffix(const std::string& path, const std::string& suffix, cons
   return stem + suffix + (ext.empty() ? (has_ext ? path.substr(dot) : ".png") : ext);
 }
 
-std::vector<double> parse_numbers(const std::vector<std::string>& items, const char* what) {
-  std::vector<double> out;
-  for (const auto& s : items) {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    SG_CHECK(!s.empty() && end && *end == 0, what, ": '", s, "' is not a number");
-    out.push_back(v);
-  }
-  return out;
+// The intermediate image of save point `iter`: <output>_<iter>.png, and with
+// several scales <output>_s<scale>_<iter>.png, so that no scale overwrites another's.
+std::string intermediate_path(const std::string& output, const std::vector<int64_t>& scales, size_t si, int64_t iter) {
+  const std::string scale = scales.size() > 1 ? "_s" + std::to_string(scales[si]) : "";
+  return with_suffix(output, scale + "_" + std::to_string(iter));
+}
+
+// A checkpoint with nan or inf values would give a NaN loss blamed on the learning rate.
+void require_finite(const NamedTensors& tensors, const std::string& path) {
+  NoGradGuard ng;
+  for (const auto& [name, t] : tensors)
+    if (is_floating(t.dtype()))
+      SG_CHECK(std::isfinite(sum(t * 0.0).item()), "weights '", path, "': tensor '", name,
+               "' holds nan or infinite values");
 }
 
 }  // namespace
@@ -65,7 +71,7 @@ int cmd_style(int argc, char** argv) {
   p.option("tv-weight", "", "total-variation weight (default: 2e-2 for VGG, 0 for multiscale)");
   p.option("num-iterations", "1000", "iterations (function evaluations) per scale");
   p.option("optimizer", "lbfgs", "lbfgs or adam");
-  p.option("learning-rate", "0.04", "Adam's learning rate (images are in [0,1])");
+  p.option("learning-rate", "0.04", "Adam's learning rate (images are in [0,1]; not for lbfgs)");
   p.option("init", "", "random or image (default: random for VGG, image for multiscale)");
   p.option("init-image", "", "start from this image instead");
   p.option("image-size", "512", "longer side of the output in pixels");
@@ -75,36 +81,78 @@ int cmd_style(int argc, char** argv) {
   p.option("content-layers", "", "content layers (default: relu4_2 for VGG, all for multiscale)");
   p.option("style-layers", "", "style layers (default: relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 for VGG, all for multiscale)");
   p.option("print-iter", "50", "print progress every N iterations when not on a terminal (0: never)");
-  p.option("save-iter", "100", "save an intermediate image every N iterations (0: never)");
-  p.option("seed", "0", "random seed (initial image, random weights)");
+  p.option("save-iter", "100", "save <output>_<N>.png every N iterations (with --scales: <output>_s<scale>_<N>.png; 0: never)");
+  p.option("seed", "0", "random seed >= 0 (initial image, random weights)");
   p.option("model", "auto", "vgg19, vgg16, multiscale, or auto (vgg19 when its weights are found, else multiscale)");
   p.option("weights", "", "VGG weights: a .pth (as downloaded) or .safetensors file, or 'random'");
-  p.option("scales", "", "coarse-to-fine sizes, e.g. 256,512 (overrides --image-size)");
-  p.option("multiscale-kernels", "3,5,7,11,15,23", "kernel sizes of the multiscale network");
+  p.option("scales", "", "coarse-to-fine sizes, growing, e.g. 256,512 (instead of --image-size)");
+  p.option("multiscale-kernels", "3,5,7,11,15,23", "kernel sizes (odd) of the multiscale network");
   p.option("multiscale-filters", "64", "filters per kernel size of the multiscale network");
   p.option("loss-log", "", "write the losses per iteration to this CSV file");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
-  SG_CHECK(!p.get("content").empty(), "--content is required");
-  SG_CHECK(!p.get("style").empty(), "--style is required");
+  SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
+  SG_USAGE_CHECK(!p.get("content").empty(), "--content is required");
+  SG_USAGE_CHECK(!p.get("style").empty(), "--style is required");
 
-  const uint64_t seed = uint64_t(p.get_int("seed"));
-  manual_seed(seed);
-  const std::string output = p.get("output");
-  {
-    const std::string ext = output.substr(std::min(output.size(), output.find_last_of('.')));
-    SG_CHECK(ext == ".png" || ext == ".jpg" || ext == ".jpeg", "--output must end in .png, .jpg or .jpeg, got '",
-             output, "'");
+  // ---- every option's value, before any work ----
+  const uint64_t seed = uint64_t(p.get_int("seed", 0));
+  std::string model = p.get("model");
+  SG_USAGE_CHECK(model == "auto" || model == "vgg19" || model == "vgg16" || model == "multiscale",
+                 "--model must be vgg19, vgg16, multiscale or auto, got '", model, "'");
+  const std::string optimizer = p.get("optimizer");
+  SG_USAGE_CHECK(optimizer == "lbfgs" || optimizer == "adam", "--optimizer must be lbfgs or adam, got '", optimizer, "'");
+  if (optimizer == "lbfgs") p.refuse_if_set("learning-rate", "to --optimizer lbfgs (its steps are not scaled by one)");
+  const double learning_rate = p.get_double("learning-rate", Num::positive);
+  const std::string pooling = p.get("pooling");
+  SG_USAGE_CHECK(pooling == "max" || pooling == "avg", "--pooling must be max or avg, got '", pooling, "'");
+  const std::string init_arg = p.get("init");
+  SG_USAGE_CHECK(init_arg.empty() || init_arg == "random" || init_arg == "image", "--init must be random or image, got '",
+                 init_arg, "'");
+  if (!p.get("init-image").empty()) p.refuse_if_set("init", "with --init-image (that image is the start)");
+  const int64_t num_iterations = p.get_int("num-iterations", 1, 1000000000);
+  const int64_t print_iter = p.get_int("print-iter", 0), save_iter = p.get_int("save-iter", 0);
+  const double style_scale = p.get_double("style-scale", Num::positive);
+  std::vector<int64_t> scales;
+  if (!p.get("scales").empty()) {
+    p.refuse_if_set("image-size", "with --scales (the last scale is the output's size)");
+    scales = p.get_ints("scales", 16, 8192);
+    SG_USAGE_CHECK(!scales.empty(), "--scales is empty");
+    for (size_t i = 1; i < scales.size(); ++i)
+      SG_USAGE_CHECK(scales[i] > scales[i - 1], "--scales must grow, coarse to fine, got ", p.get("scales"));
+  } else {
+    scales.push_back(p.get_int("image-size", 16, 8192));
   }
-  // Now, not after the whole optimisation.
-  require_directory_for(output, "--output '" + output + "'");
-  if (!p.get("loss-log").empty()) require_directory_for(p.get("loss-log"), "--loss-log '" + p.get("loss-log") + "'");
+  const std::vector<double> blend_weights =
+      p.get("style-blend-weights").empty() ? std::vector<double>() : p.get_doubles("style-blend-weights", Num::non_negative);
+  if (!blend_weights.empty()) {
+    const size_t n_styles = p.get_list("style").size();
+    SG_USAGE_CHECK(blend_weights.size() == n_styles, "--style-blend-weights has ", blend_weights.size(), " values for ",
+                   n_styles, " style images");
+    double total = 0;
+    for (double b : blend_weights) total += b;
+    SG_USAGE_CHECK(total > 0, "--style-blend-weights must not all be 0");
+  }
+  for (const char* w : {"content-weight", "style-weight", "tv-weight"})
+    if (!p.get(w).empty()) p.get_double(w, Num::non_negative);
+
+  // ---- every file it reads and writes, before any work (apps/output_plan.h) ----
+  const std::string output = p.get("output");
+  OutputPlan plan;
+  plan.input(p.get("content"), "--content");
+  for (const auto& s : p.get_list("style")) plan.input(s, "--style");
+  if (!p.get("init-image").empty()) plan.input(p.get("init-image"), "--init-image");
+  if (!p.get("weights").empty() && p.get("weights") != "random") plan.input(p.get("weights"), "--weights");
+  plan.output(output, "--output", OutputPlan::Kind::image);
+  plan.output(with_suffix(output, "_losses", ".svg"), "the loss plot");
+  if (save_iter > 0)
+    for (size_t si = 0; si < scales.size(); ++si)
+      for (int64_t it = save_iter; it < num_iterations; it += save_iter)
+        plan.output(intermediate_path(output, scales, si, it), "the intermediate image");
+  if (!p.get("loss-log").empty()) plan.output(p.get("loss-log"), "--loss-log");
+  plan.check();
 
   // ---- the feature network ----
-  std::string model = p.get("model");
   const std::string weights_arg = p.get("weights");
-  SG_CHECK(model == "auto" || model == "vgg19" || model == "vgg16" || model == "multiscale",
-           "--model must be vgg19, vgg16, multiscale or auto, got '", model, "'");
   std::string weights_path = weights_arg;
   if (model == "auto") {
     if (weights_arg.empty()) weights_path = find_pretrained_weights("vgg19");
@@ -115,12 +163,17 @@ int cmd_style(int argc, char** argv) {
              "` (needs internet), or pass --weights FILE, --weights random (poor quality), or --model multiscale");
   }
   const bool is_vgg = model != "multiscale";
+  if (is_vgg) {
+    p.refuse_if_set("multiscale-kernels", "to a VGG model");
+    p.refuse_if_set("multiscale-filters", "to a VGG model");
+  } else {
+    p.refuse_if_set("pooling", "to --model multiscale (it has no pooling)");
+    SG_USAGE_CHECK(weights_arg.empty(), "--weights applies to VGG models, not to --model multiscale");
+  }
   std::unique_ptr<style::FeatureNet> net;
   if (is_vgg) {
     models::VGGOptions vo;
     vo.depth = model == "vgg16" ? 16 : 19;
-    const std::string pooling = p.get("pooling");
-    SG_CHECK(pooling == "max" || pooling == "avg", "--pooling must be max or avg, got '", pooling, "'");
     vo.pooling = pooling == "avg" ? models::VGGPooling::avg : models::VGGPooling::max;
     auto vgg = std::make_shared<models::VGG>(vo);
     std::string desc;
@@ -131,19 +184,20 @@ int cmd_style(int argc, char** argv) {
                    model.c_str());
       desc = model + " (random weights, seed " + std::to_string(seed) + ")";
     } else {
-      vgg->load_features(load_weights(weights_path));
+      const NamedTensors state = load_weights(weights_path);
+      require_finite(state, weights_path);
+      vgg->load_features(state);
       desc = model + " (" + weights_path + ")";
     }
     vgg->eval();
     vgg->requires_grad_(false);
     net = std::make_unique<style::VGGFeatures>(vgg, desc);
   } else {
-    SG_CHECK(weights_arg.empty(), "--weights applies to VGG models, not to --model multiscale");
     models::MultiScaleOptions mo;
     mo.seed = seed;
-    mo.filters = p.get_int("multiscale-filters");
-    mo.kernel_sizes.clear();
-    for (double k : parse_numbers(p.get_list("multiscale-kernels"), "--multiscale-kernels")) mo.kernel_sizes.push_back(int64_t(k));
+    mo.filters = p.get_int("multiscale-filters", 1, 4096);
+    mo.kernel_sizes = p.get_ints("multiscale-kernels", 1, 255);
+    for (int64_t k : mo.kernel_sizes) SG_USAGE_CHECK(k % 2 == 1, "--multiscale-kernels must be odd, got ", k);
     net = std::make_unique<style::MultiScaleFeatures>(mo);
   }
   std::fprintf(stderr, "features: %s\n", net->description().c_str());
@@ -159,30 +213,19 @@ int cmd_style(int argc, char** argv) {
   to.content_layers = layers_or("content-layers", {"relu4_2"});
   to.style_layers = layers_or("style-layers", {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"});
   auto weight_or = [&](const char* opt, double vgg_default, double ms_default) {
-    return p.get(opt).empty() ? (is_vgg ? vgg_default : ms_default) : p.get_double(opt);
+    return p.get(opt).empty() ? (is_vgg ? vgg_default : ms_default) : p.get_double(opt, Num::non_negative);
   };
   to.weights.content = weight_or("content-weight", 5.0, 0.01);
   to.weights.style = weight_or("style-weight", 3e5, 1.0);
   to.weights.tv = weight_or("tv-weight", 2e-2, 0.0);
-  const std::string init = p.get("init").empty() ? (is_vgg ? "random" : "image") : p.get("init");
-  SG_CHECK(init == "random" || init == "image", "--init must be random or image, got '", init, "'");
+  const std::string init = init_arg.empty() ? (is_vgg ? "random" : "image") : init_arg;
   to.init = init == "image" ? style::Init::image : style::Init::random;
-  const std::string optimizer = p.get("optimizer");
-  SG_CHECK(optimizer == "lbfgs" || optimizer == "adam", "--optimizer must be lbfgs or adam, got '", optimizer, "'");
   to.optimizer = optimizer == "adam" ? style::Optimizer::adam : style::Optimizer::lbfgs;
-  to.learning_rate = p.get_double("learning-rate");
-  to.num_iterations = p.get_int("num-iterations");
-  SG_CHECK(to.num_iterations > 0, "--num-iterations must be positive");
-  const int64_t print_iter = p.get_int("print-iter"), save_iter = p.get_int("save-iter");
-  to.style_scale = p.get_double("style-scale");
-  SG_CHECK(to.style_scale > 0, "--style-scale must be positive");
+  to.learning_rate = learning_rate;
+  to.num_iterations = num_iterations;
+  to.style_scale = style_scale;
   to.seed = seed;
-
-  if (!p.get("scales").empty())
-    for (double s : parse_numbers(p.get_list("scales"), "--scales")) to.scales.push_back(int64_t(s));
-  else
-    to.scales.push_back(p.get_int("image-size"));
-  for (int64_t s : to.scales) SG_CHECK(s >= 16 && s <= 8192, "image size ", s, " out of range [16, 8192]");
+  to.scales = scales;
   // The frozen network runs hundreds of times: keep its Winograd weight
   // transforms (kernels/cpu/winograd.h) unless the environment says otherwise.
   if (!std::getenv("STYLEGRAD_WINOGRAD_CACHE_MB")) cpu::set_winograd_cache_budget(size_t(512) << 20);
@@ -200,17 +243,15 @@ int cmd_style(int argc, char** argv) {
   std::vector<Tensor> styles_full;
   for (const auto& s : p.get_list("style")) styles_full.push_back(load_image(s));
   to.blend_weights.assign(styles_full.size(), 1.0);
-  if (!p.get("style-blend-weights").empty()) {
-    to.blend_weights = parse_numbers(p.get_list("style-blend-weights"), "--style-blend-weights");
-    SG_CHECK(to.blend_weights.size() == styles_full.size(), "--style-blend-weights has ", to.blend_weights.size(),
-             " values for ", styles_full.size(), " style images");
-  }
+  if (!blend_weights.empty()) to.blend_weights = blend_weights;
   const Tensor init_full = p.get("init-image").empty() ? Tensor() : load_image(p.get("init-image"));
 
   // ---- coarse-to-fine optimisation (style/transfer.h), with progress and intermediate images ----
   std::unique_ptr<Progress> progress;
   style::TransferCallbacks callbacks;
+  size_t scale_index = 0;
   callbacks.scale_started = [&](size_t si, int64_t H, int64_t W) {
+    scale_index = si;
     if (si == 0) std::fprintf(stderr, "content %lldx%lld, %zu style image(s)\n", (long long)W, (long long)H, styles_full.size());
     progress = std::make_unique<Progress>(to.num_iterations, print_iter);
   };
@@ -219,7 +260,7 @@ int cmd_style(int argc, char** argv) {
     std::snprintf(info, sizeof info, "content %.3e style %.3e tv %.3e total %.3e", l.content, l.style, l.tv, l.total);
     progress->update(evals, info);
     if (save_iter > 0 && evals > 0 && evals % save_iter == 0 && evals < to.num_iterations)
-      save_image(image.squeeze(0), with_suffix(output, "_" + std::to_string(evals)));
+      save_image(image.squeeze(0), intermediate_path(output, to.scales, scale_index, evals));
   };
   callbacks.scale_finished = [&](size_t si, int64_t evals) {
     progress->finish();

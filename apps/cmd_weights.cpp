@@ -3,6 +3,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/output_plan.h"
 #include "tensor/error.h"
 #include "weights/load.h"
 
@@ -14,13 +15,14 @@ int cmd_convert(int argc, char** argv) {
               "to safetensors, stylegrad's own format. Only the tensors of the state_dict are kept.");
   p.option("dtype", "float32", "float32 or float64 for floating-point tensors");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().size() == 2, "expected IN and OUT.safetensors (see --help)");
+  SG_USAGE_CHECK(p.positionals().size() == 2, "expected IN and OUT.safetensors (see --help)");
   const std::string in = p.positionals()[0], out = p.positionals()[1];
-  SG_CHECK(out.size() > 12 && out.substr(out.size() - 12) == ".safetensors", "the output must end in .safetensors, got '",
-           out, "'");
-  SG_CHECK(in != out, "input and output are the same file");
   const std::string dt = p.get("dtype");
-  SG_CHECK(dt == "float32" || dt == "float64", "--dtype must be float32 or float64, got '", dt, "'");
+  SG_USAGE_CHECK(dt == "float32" || dt == "float64", "--dtype must be float32 or float64, got '", dt, "'");
+  OutputPlan plan;
+  plan.input(in, "IN");
+  plan.output(out, "OUT", OutputPlan::Kind::file, {".safetensors"});
+  plan.check();
   const WeightFormat fmt = detect_weight_format(in);
   NamedTensors tensors = load_weights(in, dt == "float64" ? DType::f64 : DType::f32);
   write_safetensors(out, tensors, {{"source", in}, {"source_format", weight_format_name(fmt)}});
@@ -33,8 +35,9 @@ int cmd_weights_info(int argc, char** argv) {
               "Lists the tensors in a weight file (PyTorch .pth zip or legacy, or safetensors):\n"
               "name, dtype as loaded (floating point as float32), shape, and the total element count.");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().size() == 1, "expected one FILE (see --help)");
+  SG_USAGE_CHECK(p.positionals().size() == 1, "expected one FILE (see --help)");
   const std::string path = p.positionals()[0];
+  require_readable_file(path, "FILE");
   const WeightFormat fmt = detect_weight_format(path);
   // Floating-point tensors are shown as loaded (float32); integer and bool
   // tensors keep their type.

@@ -2,8 +2,10 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 
+#include "apps/cli.h"
 #include "apps/commands.h"
 #include "tensor/error.h"
 
@@ -25,6 +27,9 @@ static const Command kCommands[] = {
 static void usage() {
   std::printf("usage: stylegrad COMMAND [options]    (stylegrad COMMAND --help for its options)\n\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-14s %s\n", c.name, c.summary);
+  std::printf("\nexit status: 0 success, 1 a failure while running (a file that cannot be read or written,\n"
+              "a loss that became NaN, a failed check), 2 a usage error (an unknown option, an invalid value,\n"
+              "two outputs or an output and an input that are the same file)\n");
 }
 
 int main(int argc, char** argv) {
@@ -36,6 +41,12 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     try {
       return c.run(argc - 2, argv + 2);
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "stylegrad %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "stylegrad %s: error: out of memory: the job needs more than this machine can give (use smaller images or sizes)\n", c.name);
+      return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "stylegrad %s: error: %s\n", c.name, e.what());
       return 1;

@@ -34,9 +34,21 @@ double scalar_of(const TensorFn& f, const TensorList& xs, const Tensor& v) {
   return sum(y * v).item();
 }
 
+// A step of 0, nan or inf, or a nan tolerance, would make every comparison
+// meaningless (and, before, pass): refuse them.
+void check_options(const GradcheckOptions& o) {
+  SG_CHECK(std::isfinite(o.eps) && o.eps > 0, "gradcheck: eps must be a positive finite number, got ", o.eps);
+  SG_CHECK(std::isfinite(o.atol) && o.atol >= 0, "gradcheck: atol must be a finite number >= 0, got ", o.atol);
+  SG_CHECK(std::isfinite(o.rtol) && o.rtol >= 0, "gradcheck: rtol must be a finite number >= 0, got ", o.rtol);
+}
+
+// The larger of two errors, where nan is the largest (it must show, not hide).
+double worse(double a, double b) { return std::isnan(a) || std::isnan(b) ? std::nan("") : std::max(a, b); }
+
 }  // namespace
 
 GradcheckResult gradcheck(const TensorFn& f, const TensorList& inputs_in, const GradcheckOptions& o) {
+  check_options(o);
   TensorList xs = fresh_leaves(inputs_in);
   Generator gen(o.seed);
   Tensor y = f(xs);
@@ -71,20 +83,22 @@ GradcheckResult gradcheck(const TensorFn& f, const TensorList& inputs_in, const 
       const double err = std::abs(a[j] - numeric);
       const double rel = err / std::max(std::abs(numeric), o.atol);
       r.checked++;
-      if (err > o.atol + o.rtol * std::abs(numeric)) r.passed = false;
-      if (err >= r.max_abs_err) {
+      // Written so that a nan error (or tolerance) fails: nan <= x is false.
+      if (!(err <= o.atol + o.rtol * std::abs(numeric))) r.passed = false;
+      if (!(err < r.max_abs_err) && !std::isnan(r.max_abs_err)) {
         r.max_abs_err = err;
         std::ostringstream os;
         os << "input " << which[k] << " element " << j << ": analytic " << a[j] << ", numeric " << numeric;
         r.worst = os.str();
       }
-      r.max_rel_err = std::max(r.max_rel_err, rel);
+      r.max_rel_err = worse(r.max_rel_err, rel);
     }
   }
   return r;
 }
 
 GradcheckResult gradgradcheck(const TensorFn& f, const TensorList& inputs_in, const GradcheckOptions& o) {
+  check_options(o);
   TensorList xs = fresh_leaves(inputs_in);
   Generator gen(o.seed + 1);
   const Tensor y0 = f(xs);

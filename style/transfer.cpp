@@ -23,6 +23,17 @@ std::map<std::string, Tensor> VGGFeatures::features(const Tensor& image, const s
   return vgg_->forward_taps(image, layers);
 }
 
+int64_t vgg_min_side(const models::VGG& vgg, const std::vector<std::string>& layers) {
+  int64_t pools = 0, deepest = 0;
+  for (const std::string& tap : vgg.tap_names()) {
+    if (tap.rfind("pool", 0) == 0) ++pools;
+    if (std::find(layers.begin(), layers.end(), tap) != layers.end()) deepest = pools;
+  }
+  return int64_t(1) << deepest;
+}
+
+int64_t VGGFeatures::min_side(const std::vector<std::string>& layers) const { return vgg_min_side(*vgg_, layers); }
+
 MultiScaleFeatures::MultiScaleFeatures(const models::MultiScaleOptions& o)
     : net_(std::make_unique<models::MultiScaleNet>(o)) {}
 MultiScaleFeatures::~MultiScaleFeatures() = default;
@@ -77,6 +88,27 @@ TransferResult run_style_transfer(FeatureNet& net, const Tensor& content_full, c
   SG_CHECK(o.num_iterations > 0, "style transfer: num_iterations must be positive");
   SG_CHECK(o.blend_weights.size() == styles_full.size(), "style transfer: ", o.blend_weights.size(),
            " blend weights for ", styles_full.size(), " style images");
+  SG_CHECK(std::isfinite(o.weights.content) && std::isfinite(o.weights.style) && std::isfinite(o.weights.tv),
+           "style transfer: the loss weights must be finite, got content ", o.weights.content, ", style ",
+           o.weights.style, ", tv ", o.weights.tv);
+  for (double b : o.blend_weights) SG_CHECK(std::isfinite(b) && b >= 0, "style transfer: blend weight ", b, " is not a finite number >= 0");
+  if (const auto* vgg = dynamic_cast<const VGGFeatures*>(&net)) {
+    // Up front: an image too small for the network's poolings fails deep in max_pool2d otherwise.
+    std::vector<std::string> layers = o.content_layers;
+    layers.insert(layers.end(), o.style_layers.begin(), o.style_layers.end());
+    const int64_t need = vgg->min_side(layers);
+    for (int64_t scale : o.scales) {
+      auto check = [&](const Tensor& full, int64_t side, const std::string& what) {
+        const Tensor t = resize_to_longer_side(full, side);
+        SG_CHECK(t.size(1) >= need && t.size(2) >= need, "the ", what, " image is ", t.size(2), "x", t.size(1),
+                 " pixels at scale ", scale, "; VGG needs at least ", need, " on each side for these layers (",
+                 "use a larger --image-size or --style-scale, or a less elongated image)");
+      };
+      check(content_full, scale, "content");
+      const int64_t style_side = std::max<int64_t>(16, int64_t(std::lround(double(scale) * o.style_scale)));
+      for (const Tensor& s : styles_full) check(s, style_side, "style");
+    }
+  }
   TransferResult result;
   Tensor& image = result.image;  // [1,3,H,W], the variable being optimised
   Generator gen(o.seed);
@@ -103,8 +135,13 @@ TransferResult run_style_transfer(FeatureNet& net, const Tensor& content_full, c
       const Losses l = evaluate(net, problem, image);
       l.total.backward();
       LossRecord r{l.content.item(), l.style.item(), l.tv.item(), l.total.item()};
-      SG_CHECK(std::isfinite(r.total), "the loss became ", r.total, " at iteration ", evaluation,
-               " (try a smaller --learning-rate or --style-weight)");
+      if (!std::isfinite(r.total)) {
+        // At the start image nothing has been optimised yet: the inputs themselves are not finite.
+        SG_CHECK(evaluation > 0 || si > 0, "the loss is ", r.total, " at the start image, before any optimisation (content ",
+                 r.content, ", style ", r.style, ", tv ", r.tv, "): the network's weights or an image hold non-finite values");
+        throw Error(detail::concat("the loss became ", r.total, " at iteration ", evaluation,
+                                   " (try a smaller --learning-rate or --style-weight)"));
+      }
       result.losses.push_back(r);
       if (callbacks.evaluated) {
         NoGradGuard ng;

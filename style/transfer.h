@@ -34,6 +34,8 @@ class VGGFeatures : public FeatureNet {
   VGGFeatures(std::shared_ptr<models::VGG> vgg, std::string description);
   std::map<std::string, Tensor> features(const Tensor& image, const std::vector<std::string>& layers) override;
   std::string description() const override { return description_; }
+  // The smallest height and width the network can take up to the deepest of `layers`.
+  int64_t min_side(const std::vector<std::string>& layers) const;
   // Measured: VGG-19 forward + backward holds about 310 floats per input pixel
   // at its peak (bench vgg19-fwdbwd: 325 MB at 512x512).
   double floats_per_pixel() const override { return 310.0; }
@@ -58,6 +60,10 @@ class MultiScaleFeatures : public FeatureNet {
  private:
   std::unique_ptr<models::MultiScaleNet> net_;
 };
+
+// 2^k, k the poolings (each halves the size, rounding down) up to and
+// including the deepest of `layers`: smaller images leave nothing to pool.
+int64_t vgg_min_side(const models::VGG& vgg, const std::vector<std::string>& layers);
 
 // ---- the loop ----
 
@@ -104,7 +110,9 @@ struct TransferResult {
 double transfer_memory_bytes(const FeatureNet& net, const TransferOptions& o);
 
 // Runs the loop. content and styles are [3, H, W] images in [0, 1] at full
-// size; init_image is optional. Throws if a loss becomes NaN or infinite.
+// size; init_image is optional. Before any work it refuses non-finite loss or
+// blend weights and images smaller at some scale than the network can take;
+// throws if a loss becomes NaN or infinite, naming the cause.
 TransferResult run_style_transfer(FeatureNet& net, const Tensor& content, const std::vector<Tensor>& styles,
                                   const Tensor& init_image, const TransferOptions& o,
                                   const TransferCallbacks& callbacks = {});

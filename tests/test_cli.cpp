@@ -42,14 +42,14 @@ std::string last_line(const std::string& text) {
   return l.empty() ? "" : l.back();
 }
 
-// A failed command: exit status 1, its last line the error (starting with
-// `prefix`), and the given file not written.
+// A failed command: exit status 1 (2 for a usage error, README "Exit status"),
+// its last line the error (starting with `prefix`), and the given file not written.
 void check_fails(const Sandbox& box, const std::string& args, const std::string& prefix, const std::string& not_written,
-                 const std::string& contains = "") {
+                 const std::string& contains = "", int want_status = 1) {
   std::string out;
   const int status = box.run(args, &out);
   INFO("stylegrad ", args, "\n", out);
-  CHECK(status == 1);
+  CHECK(status == want_status);
   CHECK(last_line(out).rfind(prefix, 0) == 0);
   CHECK(last_line(out).find(contains) != std::string::npos);
   CHECK(!fs::exists(not_written));
@@ -84,12 +84,12 @@ TEST_CASE("cli: style writes the image, the loss plot and a CSV whose row 0 is t
   CHECK(box.dir.entries() == std::vector<std::string>{"losses.csv", "out.png", "out_losses.svg"});
 }
 
-TEST_CASE("cli: bad input to style is one clear error line, exit status 1, and no output") {
+TEST_CASE("cli: bad input to style is one clear error line, exit status 1 (2 for usage errors), and no output") {
   Sandbox box;
   const std::string out_png = box.path("out.png");
   const std::string common = " --output out.png --image-size 32 --num-iterations 2";
-  check_fails(box, "style --content missing.png --style " + kStyle + common, "stylegrad style: error: cannot read image",
-              out_png, "no such file");
+  check_fails(box, "style --content missing.png --style " + kStyle + common,
+              "stylegrad style: error: --content 'missing.png'", out_png, "no such file");
   {
     std::ofstream(box.path("corrupt.png")) << "\x89PNG but not really";
     check_fails(box, "style --content corrupt.png --style " + kStyle + common,
@@ -111,7 +111,7 @@ TEST_CASE("cli: bad input to style is one clear error line, exit status 1, and n
   CHECK(last_line(out) == "stylegrad style: error: --output 'no_dir/out.png': directory 'no_dir' does not exist");
   CHECK(out.find("iter ") == std::string::npos);
   check_fails(box, "style --content " + kContent + " --style " + kStyle + common + " --optimizer sgd",
-              "stylegrad style: error: --optimizer must be lbfgs or adam", out_png);
+              "stylegrad style: error: --optimizer must be lbfgs or adam", out_png, "", 2);
 }
 
 TEST_CASE("cli: weights-info and convert; hostile and broken checkpoints are refused by name") {
@@ -154,5 +154,5 @@ TEST_CASE("cli: inspect writes activations and Gram matrices numpy can read, and
     CHECK(fs::file_size(box.path(std::string("taps/") + layer + ".png")) > 0);
   }
   check_fails(box, "inspect --model vgg19 --weights random --image " + kContent + " --layers relu7_1 --out-dir t2",
-              "stylegrad inspect: error: ", box.path("t2/relu7_1.npy"), "relu7_1");
+              "stylegrad inspect: error: ", box.path("t2/relu7_1.npy"), "relu7_1", 2);
 }
