@@ -100,16 +100,16 @@ int cmd_test(int argc, char** argv) {
       .option("load_size", "", "scale images to this size (default: --crop_size, as the official test options)")
       .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
+  SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
 
   // ---- options and the official per-model defaults ----
   const std::string model = p.get("model");
-  SG_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
+  SG_USAGE_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
            "': expected test, cycle_gan or pix2pix");
   const NetworkChoice choice = network_choice(p, model);
   const std::string netG = choice.netG, norm = choice.norm;
   const bool use_dropout = choice.use_dropout;
-  SG_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
+  SG_USAGE_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
            ": stylegrad test translates one image at a time (test.py, too, runs with batch_size 1)");
   note_gpu_ids(p);
 
@@ -120,14 +120,14 @@ int cmd_test(int argc, char** argv) {
   dopt.transform.no_flip = true;  // test.py
   const int64_t num_test = p.get_int("num_test"), ngf = p.get_int("ngf"), load_iter = p.get_int("load_iter");
   const double aspect_ratio = p.get_double("aspect_ratio");
-  SG_CHECK(aspect_ratio > 0, "--aspect_ratio ", p.get("aspect_ratio"), " must be positive");
+  SG_USAGE_CHECK(aspect_ratio > 0, "--aspect_ratio ", p.get("aspect_ratio"), " must be positive");
   const int width = int(p.get_int("display_winsize"));
   const bool atob = dopt.direction == "AtoB";
 
   Generator gen(uint64_t(p.get_int("seed")));
   default_generator().manual_seed(uint64_t(p.get_int("seed")));
   std::unique_ptr<data::Dataset> dataset = data::create_dataset(dopt, gen);
-  SG_CHECK(model == "test" || dopt.dataset_mode != "single", "--model ", model,
+  SG_USAGE_CHECK(model == "test" || dopt.dataset_mode != "single", "--model ", model,
            " needs A and B images: --dataset_mode aligned or unaligned, not single");
 
   // ---- the networks, every file checked and loaded before anything is written ----
@@ -172,7 +172,7 @@ int cmd_test(int argc, char** argv) {
     for (int64_t i = 0; i < n; ++i) {
       for (const std::string& input : dataset->paths(i)) {
         const fs::path in = fs::weakly_canonical(input, ec);
-        SG_CHECK(in.parent_path() != images_dir, "'", input, "' is in the results folder '", images_dir.string(),
+        SG_USAGE_CHECK(in.parent_path() != images_dir, "'", input, "' is in the results folder '", images_dir.string(),
                  "', where it could be overwritten: choose another --results_dir");
       }
     }

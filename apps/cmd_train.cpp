@@ -71,7 +71,7 @@ void check_images(const data::Dataset& dataset) {
 
 int cmd_train(int argc, char** argv) {
   const std::string model = model_argument(argc, argv);
-  SG_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan or pix2pix");
+  SG_USAGE_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan or pix2pix");
   const bool is_pix2pix = model == "pix2pix";
 
   ArgParser p("stylegrad train --dataroot DIR --name NAME --model cycle_gan|pix2pix [options]",
@@ -116,8 +116,8 @@ int cmd_train(int argc, char** argv) {
         .option("lambda_B", "10.0", "weight of the cycle loss B -> A -> B")
         .option("lambda_identity", "0.5", "identity loss weight, relative to lambda_A and lambda_B");
   if (!p.parse(argc, argv)) return 0;
-  SG_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
-  SG_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
+  SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
+  SG_USAGE_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
            ": stylegrad train runs one image at a time (batch size 1, the official default)");
 
   // ---- options ----
@@ -131,7 +131,7 @@ int cmd_train(int argc, char** argv) {
   dopt.transform.load_size = p.get_int("load_size");
   dopt.transform.no_flip = p.has("no_flip");
   const std::string& pre = dopt.transform.preprocess;
-  SG_CHECK(pre == "crop" || pre.find("crop") == std::string::npos ||
+  SG_USAGE_CHECK(pre == "crop" || pre.find("crop") == std::string::npos ||
                dopt.transform.crop_size <= dopt.transform.load_size,
            "--crop_size ", dopt.transform.crop_size, " is larger than --load_size ", dopt.transform.load_size,
            ": the ", pre, " images cannot be cropped");
@@ -152,8 +152,8 @@ int cmd_train(int argc, char** argv) {
   topt.no_html = p.has("no_html");
   topt.display_winsize = p.get_int("display_winsize");
   for (const char* name : {"print_freq", "display_freq", "update_html_freq", "save_latest_freq", "save_epoch_freq"})
-    SG_CHECK(p.get_int(name) > 0, "--", name, " ", p.get(name), " must be positive");
-  SG_CHECK(topt.epoch_count >= 1, "--epoch_count ", topt.epoch_count, " must be at least 1");
+    SG_USAGE_CHECK(p.get_int(name) > 0, "--", name, " ", p.get(name), " must be positive");
+  SG_USAGE_CHECK(topt.epoch_count >= 1, "--epoch_count ", topt.epoch_count, " must be at least 1");
   tr::SchedulerOptions sopt;
   sopt.lr_policy = p.get("lr_policy");
   sopt.epoch_count = topt.epoch_count;
@@ -165,7 +165,7 @@ int cmd_train(int argc, char** argv) {
   Generator& gen = default_generator();  // init, pools, crops, flips, orders, dropout: one stream, checkpointed
   gen.manual_seed(uint64_t(p.get_int("seed")));
   std::unique_ptr<data::Dataset> dataset = data::create_dataset(dopt, gen);
-  SG_CHECK(dopt.dataset_mode != "single", "--model ", model,
+  SG_USAGE_CHECK(dopt.dataset_mode != "single", "--model ", model,
            " needs A and B images: --dataset_mode aligned or unaligned, not single");
   SG_CHECK(dataset->size() > 0, "no training images in '", dopt.dataroot, "'");
   check_images(*dataset);
@@ -181,7 +181,7 @@ int cmd_train(int argc, char** argv) {
     o.init_type = p.get("init_type"), o.init_gain = p.get_double("init_gain"), o.no_dropout = !choice.use_dropout;
     o.direction = dopt.direction, o.gan_mode = gan_mode, o.lr = p.get_double("lr"), o.beta1 = p.get_double("beta1");
     o.lambda_L1 = p.get_double("lambda_L1");
-    SG_CHECK(pool_text == "0", "--pool_size ", pool_text, ": pix2pix has no image pool (0)");
+    SG_USAGE_CHECK(pool_text == "0", "--pool_size ", pool_text, ": pix2pix has no image pool (0)");
     pix2pix = std::make_unique<tr::Pix2PixModel>(o, gen);
     pix2pix->to(DType::f32);
     trainee = tr::train_model(*pix2pix);

@@ -58,7 +58,7 @@ data::DatasetOptions dataset_options(const ArgParser& p, const std::string& mode
                    : model == "test"     ? "single"
                    : model == "pix2pix"  ? "aligned"
                                          : "unaligned";
-  SG_CHECK(p.has("dataroot") && !p.get("dataroot").empty(), "--dataroot is required (the folder of images)");
+  SG_USAGE_CHECK(p.has("dataroot") && !p.get("dataroot").empty(), "--dataroot is required (the folder of images)");
   d.dataroot = p.get("dataroot");
   d.direction = p.get("direction");
   d.input_nc = p.get_int("input_nc");

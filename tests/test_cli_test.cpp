@@ -241,7 +241,7 @@ TEST_CASE("stylegrad test --model pix2pix: aligned A|B, direction, --eval") {
   CHECK(png_levels(images + "1_real_B.png") == tensor2im_levels(real_B));
 }
 
-TEST_CASE("stylegrad test: bad input is one line and exit 1, before anything is written") {
+TEST_CASE("stylegrad test: bad input is one line and exit 1 (2 for usage errors), before anything is written") {
   TempDir dir;
   write_image(dir.file("imgs/x.png"), 32, 32, 1);
   save_generator(dir.file("checkpoints/six/latest_net_G.pth"), 4, "resnet_6blocks", "instance", false, 1);
@@ -261,14 +261,14 @@ TEST_CASE("stylegrad test: bad input is one line and exit 1, before anything is 
   fails_with("--dataroot imgs --name six --ngf 4 --no_dropout --crop_size 32",
              "the file has 6 residual blocks, --netG resnet_9blocks expects 9");
   fails_with("--dataroot imgs --name six --ngf 4 --frobnicate", "unknown option --frobnicate", 2);  // a usage error (README "Exit status")
-  fails_with("--dataroot imgs --name six --ngf 4 --batch_size 4", "--batch_size 4: stylegrad test translates one image");
-  fails_with("--dataroot imgs --name six --model cut", "--model 'cut': expected test, cycle_gan or pix2pix");
-  fails_with("--name six", "--dataroot is required");
+  fails_with("--dataroot imgs --name six --ngf 4 --batch_size 4", "--batch_size 4: stylegrad test translates one image", 2);
+  fails_with("--dataroot imgs --name six --model cut", "--model 'cut': expected test, cycle_gan or pix2pix", 2);
+  fails_with("--name six", "--dataroot is required", 2);
   // Results that would land beside the inputs are refused.
   write_image(dir.file("results/six/test_latest/images/x.png"), 32, 32, 1);
   std::string out;
   CHECK(run_in(dir, "--dataroot results/six/test_latest/images --name six --netG resnet_6blocks --ngf 4 --no_dropout "
                     "--crop_size 32",
-               &out) == 1);
+               &out) == 2);
   CHECK(out.find("where it could be overwritten") != std::string::npos);
 }

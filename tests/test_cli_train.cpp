@@ -237,7 +237,7 @@ TEST_CASE("stylegrad train: a non-finite loss stops the run and keeps the last g
       for (double v : t.to_vector()) REQUIRE(std::isfinite(v));
 }
 
-TEST_CASE("stylegrad train: bad input is one line and exit 1, before any training") {
+TEST_CASE("stylegrad train: bad input is one line and exit 1 (2 for usage errors), before any training") {
   TempDir dir;
   write_unaligned(dir, "data");
   write_image(dir.file("onlyA/trainA/a.png"), 40, 40, 0, 0);
@@ -246,23 +246,25 @@ TEST_CASE("stylegrad train: bad input is one line and exit 1, before any trainin
   write_image(dir.file("emptyB/trainA/a.png"), 40, 40, 0, 0);
   write_unaligned(dir, "broken");
   { std::ofstream(dir.file("broken/trainB/bad.png")) << "not a png"; }
-  const auto fails_with = [&](const std::string& args, const std::string& message, const std::string& after = "") {
+  const auto fails_with = [&](const std::string& args, const std::string& message, const std::string& after = "",
+                              int want_status = 1) {
     std::string out;
     const int status = train_in(dir, args + " --n_epochs 1 --n_epochs_decay 0" + kTiny + after, &out);
     INFO(args, "\n", out);
-    CHECK(status == 1);
+    CHECK(status == want_status);
     CHECK(out.find(message) != std::string::npos);
     CHECK(std::count(out.begin(), out.end(), '\n') == 1);
   };
   fails_with("--dataroot onlyA --name x", "onlyA/trainB");
   fails_with("--dataroot emptyB --name x", "emptyB/trainB");
   fails_with("--dataroot broken --name x", "training image 'broken/trainB/bad.png' cannot be read");
-  fails_with("--dataroot data --name x", "--crop_size 32 is larger than --load_size 30", " --load_size 30");
-  fails_with("--dataroot data --name x --frobnicate", "unknown option --frobnicate");
+  // Usage errors (README "Exit status") exit 2.
+  fails_with("--dataroot data --name x", "--crop_size 32 is larger than --load_size 30", " --load_size 30", 2);
+  fails_with("--dataroot data --name x --frobnicate", "unknown option --frobnicate", "", 2);
   fails_with("--dataroot data --name x --continue_train",
              "--continue_train: neither './checkpoints/x/latest_checkpoint.safetensors' nor "
              "'./checkpoints/x/latest_net_G_A.pth' exists");
-  fails_with("--dataroot data --name x --model cut", "--model 'cut': expected cycle_gan or pix2pix");
+  fails_with("--dataroot data --name x --model cut", "--model 'cut': expected cycle_gan or pix2pix", "", 2);
   CHECK_FALSE(fs::exists(dir.file("checkpoints/x")));
 
   // A checkpoint of another architecture: the full checkpoint's line, and
