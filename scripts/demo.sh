@@ -20,8 +20,8 @@ if [ -f weights/downloads/vgg19-dcbbb69f.pth ]; then
   echo "demo: using pretrained VGG-19 (weights/downloads/vgg19-dcbbb69f.pth)"
 else
   model="multiscale"
-  extra=(--num-iterations 100 --image-size 256)
-  about="random multi-scale network (Ustyuzhaninov et al. 2017: no pretrained weights), 256 px, 100 L-BFGS iterations from the content image"
+  extra=(--num-iterations 60 --image-size 256)
+  about="random multi-scale network (Ustyuzhaninov et al. 2017: no pretrained weights), 256 px, 60 L-BFGS iterations from the content image"
   echo "demo: no pretrained VGG-19 in weights/downloads/ (weights/fetch.sh vgg19 gets it);"
   echo "demo: using the random multi-scale network instead (no download needed)"
 fi
