@@ -9,7 +9,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_PACKAGES := clang libclang-rt-dev libomp-dev
 FUZZ_SECONDS  ?= 60
 ONNX_SEEDS    := /usr/share/libonnx-testdata/data/node/test_conv_with_strides_padding
-FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_safetensors fuzz_onnx
+FUZZ_TARGETS  := fuzz_pickle fuzz_torch_checkpoint fuzz_safetensors fuzz_onnx fuzz_image
 
 .PHONY: all deps build test sanitize demo conformance fuzz bench clean
 

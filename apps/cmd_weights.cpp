@@ -33,24 +33,27 @@ int cmd_convert(int argc, char** argv) {
 int cmd_weights_info(int argc, char** argv) {
   ArgParser p("stylegrad weights-info FILE",
               "Lists the tensors in a weight file (PyTorch .pth zip or legacy, or safetensors):\n"
-              "name, dtype as loaded (floating point as float32), shape, and the total element count.");
+              "name, dtype as stored in the file (float16, bfloat16, float32, float64, int64, int32, bool, ...),\n"
+              "shape, and the total element count. Only headers are read; every tensor's view and byte\n"
+              "range is checked as loading checks it.");
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().size() == 1, "expected one FILE (see --help)");
   const std::string path = p.positionals()[0];
   require_readable_file(path, "FILE");
   const WeightFormat fmt = detect_weight_format(path);
-  // Floating-point tensors are shown as loaded (float32); integer and bool
-  // tensors keep their type.
-  NamedTensors tensors = load_weights(path, DType::f32);
+  const StoredTensors tensors = list_weights(path);
   std::printf("%s: %s, %zu tensors\n", path.c_str(), weight_format_name(fmt), tensors.size());
   int64_t total = 0;
   size_t width = 4;
-  for (const auto& [name, t] : tensors) width = std::max(width, name.size());
-  for (const auto& [name, t] : tensors) {
-    std::printf("  %-*s  %-8s %s\n", int(width), name.c_str(), dtype_name(t.dtype()), t.shape().str().c_str());
-    total += t.numel();
+  for (const StoredTensor& t : tensors) width = std::max(width, t.name.size());
+  for (const StoredTensor& t : tensors) {
+    std::printf("  %-*s  %-8s %s\n", int(width), t.name.c_str(), t.dtype.c_str(), t.shape.str().c_str());
+    if (total >= 0 && __builtin_add_overflow(total, t.shape.numel(), &total)) total = -1;  // each fits; the sum may not
   }
-  std::printf("total: %lld elements\n", (long long)total);
+  if (total >= 0)
+    std::printf("total: %lld elements\n", (long long)total);
+  else
+    std::printf("total: more than 2^63 elements\n");
   return 0;
 }
 

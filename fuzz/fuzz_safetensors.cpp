@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& [name, tensor] : sg::read_safetensors(path, sg::DType::f64))
       if (tensor.numel() <= (1 << 16)) (void)tensor.to_vector();
     sg::read_safetensors_metadata(path);
+    (void)sg::list_safetensors(path);
   } catch (const sg::Error&) {
   }
   return 0;

@@ -3,7 +3,14 @@
 // same directory (the same file system, so rename() is atomic), are flushed
 // to disk, and only then renamed over the target. Every writer of user-visible
 // files (images, weights, .npy, CSV, SVG) goes through here.
+//
+// The temporary file is ".<target name>.stylegrad-tmp.<host>.<pid>.<n>" next
+// to the target. It is removed on any error; a process killed mid-write leaves
+// it behind, and the next AtomicFile for the same target removes it: a file of
+// exactly that pattern whose process (on this host) no longer runs, or that is
+// older than an hour. Nothing else is ever deleted.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -34,6 +41,12 @@ class AtomicFile {
 // `path` would be written in exists (AtomicFile checks this first; commands
 // call it before long work, so that it does not fail only at the end).
 void require_directory_for(const std::string& path, const std::string& error_prefix);
+
+// The temporary-file prefix for a target named `target_name` (no directory).
+std::string atomic_file_temporary_prefix(const std::string& target_name);
+
+// Removes the leftovers described above for `path`; returns how many.
+int remove_stale_temporaries(const std::string& path, std::chrono::seconds max_age = std::chrono::hours(1));
 
 // The whole file at once; errors read "cannot write '<path>': <why>".
 void write_file_atomic(const std::string& path, const std::string& contents);

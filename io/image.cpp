@@ -42,12 +42,20 @@ Tensor load_image(const std::string& path) {
   if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
     throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is outside 1.." +
                std::to_string(kMaxImageSide) + " per side");
+  if (int64_t(w) * h > kMaxImagePixels)
+    throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is more than the limit of " +
+               std::to_string(kMaxImagePixels / 1'000'000) + " megapixels");
+  const int info_w = w, info_h = h;
 
   // Decode to 8-bit RGB: asking stb for 3 channels turns greyscale into three
   // equal channels and drops alpha (16-bit PNGs are reduced to 8 bits).
   std::unique_ptr<unsigned char, void (*)(void*)> rgb(stbi_load_from_file(file.get(), &w, &h, &channels_in_file, 3),
                                                        &stbi_image_free);
   if (!rgb) throw fail(std::string("not a PNG/JPEG/BMP image or corrupt (") + stbi_failure_reason() + ")");
+  // The decoder reports the size again; it must be the one checked above.
+  if (w != info_w || h != info_h)
+    throw fail("the header says " + std::to_string(info_w) + "x" + std::to_string(info_h) + " pixels, the data " +
+               std::to_string(w) + "x" + std::to_string(h));
 
   // Interleaved HWC bytes -> planar CHW floats in [0, 1].
   Tensor out = empty({3, h, w}, TensorOptions(DType::f32));

@@ -11,10 +11,15 @@ namespace sg {
 
 // The largest width or height accepted, checked before any pixel is allocated.
 constexpr int64_t kMaxImageSide = 16384;
+// The most pixels load_image decodes: 50 megapixels (e.g. 8660 x 5773), 150 MB
+// as 8-bit RGB and 600 MB as the float tensor. The size in the file's header is
+// checked before decoding, so a small file that claims a huge image costs nothing.
+constexpr int64_t kMaxImagePixels = 50'000'000;
 
 // float32 [3, H, W] in [0, 1]. Greyscale becomes three equal channels; an alpha
-// channel is dropped. A missing, unreadable or corrupt file throws one sg::Error
-// line that starts with "cannot read image '<path>': ".
+// channel is dropped. A missing, unreadable or corrupt file, or one larger than
+// kMaxImageSide per side or kMaxImagePixels in all, throws one sg::Error line
+// that starts with "cannot read image '<path>': ".
 Tensor load_image(const std::string& path);
 
 // Writes [3, H, W], [1, H, W] or [H, W] (float32 or float64) as 8-bit PNG or

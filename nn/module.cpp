@@ -92,6 +92,11 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     const Tensor& src = *it->second;
     SG_CHECK(src.shape() == mine.shape(), "load_state_dict: '", name, "' has shape ", src.shape().str(),
              " in the file but ", mine.shape().str(), " in the model");
+    // copy_ would turn integers into floats without a word; a float weight
+    // stored as an integer tensor is a wrong file, not a conversion.
+    SG_CHECK(!is_floating(mine.dtype()) || is_floating(src.dtype()), "load_state_dict: '", name, "' is ",
+             dtype_name(src.dtype()), " in the file but the model expects a floating-point tensor (",
+             dtype_name(mine.dtype()), ")");
     mine.copy_(src);
     given.erase(it);
   }

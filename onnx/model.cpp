@@ -30,11 +30,13 @@ Shape checked_shape(const std::vector<int64_t>& dims, const std::string& what) {
   if (dims.size() > size_t(kMaxDims))
     throw Unsupported(what + ": " + std::to_string(dims.size()) + " dims, stylegrad tensors have at most " +
                       std::to_string(kMaxDims));
-  int64_t numel = 1;
+  // The product of the non-zero dims must fit too: contiguous strides multiply
+  // them even when another dim is 0 (fuzz_onnx found [0, 2^61, 7] overflowing).
+  int64_t nonzero_product = 1;
   for (int64_t d : dims) {
     SG_CHECK(d >= 0, what, ": negative dim ", d);
-    SG_CHECK(d == 0 || numel <= std::numeric_limits<int64_t>::max() / d, what, ": too many elements");
-    numel *= d;
+    SG_CHECK(d == 0 || nonzero_product <= std::numeric_limits<int64_t>::max() / d, what, ": too many elements");
+    if (d != 0) nonzero_product *= d;
   }
   return Shape(dims);
 }

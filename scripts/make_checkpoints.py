@@ -25,6 +25,8 @@ Everything goes to tests/data/checkpoints/ (committed, about 30 KB):
     short_storage.pt        a storage entry shorter than its element count needs
     missing_storage.pt      a storage entry that is not in the archive
     view_out_of_bounds.pt   a tensor whose size/stride reach past its storage
+    view_stride0_huge.pt    a stride-0 view inside a 1-element storage claiming 10^12 elements
+    view_size_overflow.pt   a stride-0 view whose sizes multiply past 2^63
     unknown_storage_type.pt a storage whose type is collections.OrderedDict
     compressed.pt           a good checkpoint re-zipped with deflate
     not_tensors.pt          {'state_dict': {'w': tensor, 'note': 'hello'}, 'epoch': 3}
@@ -291,6 +293,13 @@ def write_hostile_files():
     write_torch_zip('missing_storage.pt', pickle_with_storages(w), {})
     write_torch_zip('view_out_of_bounds.pt', pickle_with_storages({'w': FakeTensor(four, 1, (2, 2), (2, 1))}),
                     {'0': float_bytes([1, 2, 3, 4])})  # reads elements 1..4 of 0..3
+    one = FakeStorage(torch.FloatStorage, '0', 1)
+    write_torch_zip('view_stride0_huge.pt',
+                    pickle_with_storages({'w': FakeTensor(one, 0, (1000000, 1000000), (0, 0))}),
+                    {'0': float_bytes([1])})
+    write_torch_zip('view_size_overflow.pt',
+                    pickle_with_storages({'w': FakeTensor(one, 0, (2**32, 2**32, 4), (0, 0, 0))}),
+                    {'0': float_bytes([1])})
     odd = FakeStorage(collections.OrderedDict, '0', 4)
     write_torch_zip('unknown_storage_type.pt', pickle_with_storages({'w': FakeTensor(odd, 0, (4,), (1,))}),
                     {'0': float_bytes([1, 2, 3, 4])})

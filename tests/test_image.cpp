@@ -33,6 +33,26 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
+std::string be32(uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
+
+// One PNG chunk: length, type, data, CRC-32 of type + data (ISO 3309, as PNG specifies).
+std::string png_chunk(const std::string& type, const std::string& data) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char byte : type + data) {
+    crc ^= byte;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+  }
+  return be32(uint32_t(data.size())) + type + data + be32(crc ^ 0xFFFFFFFFu);
+}
+
+// A PNG whose header claims w x h 8-bit RGB pixels, followed by `idat_bytes`
+// of (meaningless) image data and the end chunk: small on disk, huge decoded.
+std::string png_claiming(uint32_t w, uint32_t h, size_t idat_bytes) {
+  const std::string ihdr = be32(w) + be32(h) + std::string{8, 2, 0, 0, 0};  // depth 8, RGB, deflate, no interlace
+  return "\x89PNG\r\n\x1a\n" + png_chunk("IHDR", ihdr) + png_chunk("IDAT", std::string(idat_bytes, '\0')) +
+         png_chunk("IEND", "");
+}
+
 }  // namespace
 
 TEST_CASE("image: PNG round trip is exact for 8-bit levels") {
@@ -111,6 +131,28 @@ TEST_CASE("image: absurd dimensions are refused before allocating") {
   write_bytes(dir.file("huge.bmp"), bmp);
   const std::string e = error_of([&] { load_image(dir.file("huge.bmp")); });
   CHECK(e == "cannot read image '" + dir.file("huge.bmp") + "': 100000x100000 pixels is outside 1..16384 per side");
+}
+
+TEST_CASE("image: small files claiming huge images are refused from their header, naming the size") {
+  TempDir dir;
+  // A 200 KB PNG that claims 16000 x 16000 pixels (768 MB as RGB, 3 GB as floats).
+  const std::string big = dir.file("big.png");
+  write_bytes(big, png_claiming(16000, 16000, 200'000));
+  CHECK(error_of([&] { load_image(big); }) ==
+        "cannot read image '" + big + "': 16000x16000 pixels is more than the limit of 50 megapixels");
+  // 20000 x 20000: stb's own header check already refuses it (over 2^30 bytes).
+  const std::string bigger = dir.file("bigger.png");
+  write_bytes(bigger, png_claiming(20000, 20000, 200'000));
+  CHECK(error_of([&] { load_image(bigger); }).rfind("cannot read image '" + bigger + "': ", 0) == 0);
+  // Within the side limit but over the pixel limit: 9000 x 6000 = 54 megapixels.
+  const std::string many = dir.file("many_pixels.png");
+  write_bytes(many, png_claiming(9000, 6000, 1000));
+  CHECK(error_of([&] { load_image(many); }) ==
+        "cannot read image '" + many + "': 9000x6000 pixels is more than the limit of 50 megapixels");
+  // Just under the limit, the header passes and decoding then finds the data corrupt.
+  const std::string under = dir.file("under.png");
+  write_bytes(under, png_claiming(5000, 5000, 1000));
+  CHECK(error_of([&] { load_image(under); }).find("not a PNG/JPEG/BMP image or corrupt") != std::string::npos);
 }
 
 TEST_CASE("image: a failed save leaves nothing behind and keeps the old file") {

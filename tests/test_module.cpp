@@ -269,3 +269,24 @@ TEST_CASE("module: to(device): cpu is a no-op; cuda moves and comes back, or is 
     CHECK(weight.to_vector() == values);
   }
 }
+
+TEST_CASE("module: load_state_dict refuses integer tensors for float weights; integer buffers still load") {
+  nn::BatchNorm2d bn(2);
+  auto state_with = [&](const std::string& key, const Tensor& value) {
+    NamedTensors state;
+    for (const auto& [name, t] : bn.state_dict()) state.emplace_back(name, name == key ? value : t.detach().clone());
+    return state;
+  };
+  // An int64 (or int32, widened by the readers) or bool tensor where the model has a float parameter or buffer.
+  CHECK(error_of([&] { bn.load_state_dict(state_with("weight", full({2}, 3.0, TensorOptions(DType::i64)))); }) ==
+        "load_state_dict: 'weight' is int64 in the file but the model expects a floating-point tensor (float32)");
+  CHECK(error_of([&] { bn.load_state_dict(state_with("running_var", full({2}, 1.0, TensorOptions(DType::b8)))); }) ==
+        "load_state_dict: 'running_var' is bool in the file but the model expects a floating-point tensor (float32)");
+  // The integer buffer num_batches_tracked loads from an int64 tensor, and float64 weights into float32 convert.
+  bn.load_state_dict(state_with("num_batches_tracked", full({}, 7.0, TensorOptions(DType::i64))));
+  bn.load_state_dict(state_with("bias", full({2}, 0.5, TensorOptions(DType::f64))));
+  for (const auto& [name, t] : bn.state_dict()) {
+    if (name == "num_batches_tracked") CHECK((t.dtype() == DType::i64 && t.item() == 7));
+    if (name == "bias") CHECK(t.to_vector() == std::vector<double>{0.5, 0.5});
+  }
+}

@@ -169,6 +169,9 @@ TEST_CASE("onnx: TensorProto errors") {
         "TensorProto: negative dim -1");
   CHECK(error_of([&] { onnx::parse_tensor(tensor_proto({1LL << 40, 1LL << 40}, DataType::float32)); }) ==
         "TensorProto: too many elements");
+  // Behind a zero dim too (no elements, but the strides would overflow): fuzz_onnx's find.
+  CHECK(error_of([&] { onnx::parse_tensor(tensor_proto({0, 1LL << 61, 7}, DataType::float32)); }) ==
+        "TensorProto: too many elements");
   // Valid ONNX that stylegrad cannot hold is Unsupported, not an error.
   CHECK_THROWS_AS(onnx::parse_tensor(tensor_proto({1}, DataType::float16) + packed_varints(5, {0})),
                   onnx::Unsupported);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "tensor/error.h"
@@ -288,4 +289,64 @@ TEST_CASE("safetensors: every one-byte corruption is a valid read or an sg::Erro
     }
   }
   CHECK(errors > 0);
+}
+
+TEST_CASE("safetensors: the byte ranges must cover the data exactly: no overlap, hole or trailing bytes") {
+  TempDir dir;
+  const std::string path = dir.file("layout.safetensors");
+  auto entry = [](const std::string& name, int n, uint64_t begin) {
+    return json::quote(name) + ":{\"dtype\":\"F32\",\"shape\":[" + std::to_string(n) + "],\"data_offsets\":[" +
+           std::to_string(begin) + "," + std::to_string(begin + 4 * n) + "]}";
+  };
+  const std::string sixteen(16, '\0');
+  struct Bad {
+    std::string what, bytes, error;
+  };
+  const Bad cases[] = {
+      {"overlap", file_bytes("{" + entry("a", 2, 0) + "," + entry("b", 2, 4) + "}", std::string(12, '\0')),
+       "tensor \"b\": data_offsets [4, 12] overlap those of \"a\" [0, 8]"},
+      {"the same bytes twice", file_bytes("{" + entry("a", 2, 0) + "," + entry("b", 2, 0) + "}", std::string(8, '\0')),
+       "tensor \"b\": data_offsets [0, 8] overlap those of \"a\" [0, 8]"},
+      {"hole", file_bytes("{" + entry("a", 1, 0) + "," + entry("b", 2, 8) + "}", sixteen),
+       "tensor \"b\": data_offsets [8, 16] leave a hole: bytes [4, 8) of the data belong to no tensor"},
+      {"data not starting at 0", file_bytes("{" + entry("a", 2, 8) + "}", sixteen),
+       "tensor \"a\": data_offsets [8, 16] leave a hole: bytes [0, 8) of the data belong to no tensor"},
+      {"trailing bytes", file_bytes("{" + entry("a", 2, 0) + "}", std::string(9, '\0')),
+       "the data section has 9 bytes but its tensors end at byte 8: 1 trailing bytes"},
+      {"no tensors but data", file_bytes("{}", "x"),
+       "the data section has 1 bytes but its tensors end at byte 0: 1 trailing bytes"},
+  };
+  for (const Bad& bad : cases) {
+    INFO(bad.what);
+    write_bytes(path, bad.bytes);
+    CHECK(read_error(path) == "safetensors: " + path + ": " + bad.error);
+    CHECK(error_of([&] { list_safetensors(path); }) == read_error(path));  // listing checks the same
+  }
+  // Two tensors of one name, each with bytes of its own: the JSON parser refuses the name.
+  write_bytes(path, file_bytes("{" + entry("a", 2, 0) + "," + entry("a", 2, 8) + "}", sixteen));
+  CHECK(read_error(path).find("header is not valid JSON: json: duplicate key \"a\"") != std::string::npos);
+  // Out of file order, with empty tensors anywhere in the sequence: fine.
+  write_bytes(path, file_bytes("{" + entry("b", 2, 8) + "," + entry("e", 0, 8) + "," + entry("a", 2, 0) + "," +
+                                   entry("z", 0, 16) + "}",
+                               sixteen));
+  const NamedTensors ok = read_safetensors(path);
+  REQUIRE(ok.size() == 4);
+  CHECK(ok[0].first == "b");
+  CHECK(ok[1].second.numel() == 0);
+  // Every file write_safetensors writes follows the rules (header padding is inside the header).
+  write_safetensors(path, {{"x", full({3}, 1.0)}, {"e", zeros({0, 2})}, {"i", zeros({2}, TensorOptions(DType::i64))}});
+  CHECK(read_safetensors(path).size() == 3);
+}
+
+TEST_CASE("safetensors: listing gives the stored dtype (F16 as float16, ...) from the header alone") {
+  const StoredTensors listed = list_safetensors(dtypes_file());
+  const NamedTensors loaded = read_safetensors(dtypes_file());
+  REQUIRE(listed.size() == loaded.size());
+  std::set<std::string> dtypes;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    CHECK(listed[i].name == loaded[i].first);
+    CHECK(listed[i].shape == loaded[i].second.shape());
+    dtypes.insert(listed[i].dtype);
+  }
+  CHECK(dtypes == std::set<std::string>{"float16", "bfloat16", "float32", "float64", "int64", "bool"});
 }

@@ -187,6 +187,8 @@ TEST_CASE("torch checkpoint: hostile and broken files give one clear error line"
       {"short_storage.pt", "storage entry 'short_storage/data/0' has 8 bytes but its 4 elements (torch.FloatStorage) need 16"},
       {"missing_storage.pt", "storage '0' is missing: no entry 'missing_storage/data/0'"},
       {"view_out_of_bounds.pt", "tensor 'w': view (offset 1, size [2, 2], stride [2, 1]) reaches outside its storage '0' of 4 elements"},
+      {"view_stride0_huge.pt", "tensor 'w': view (offset 0, size [1000000, 1000000], stride [0, 0]) claims 1000000000000 elements but its storage '0' holds only 1"},
+      {"view_size_overflow.pt", "tensor 'w': view (offset 0, size [4294967296, 4294967296, 4], stride [0, 0, 0]): the element count overflows int64"},
       {"unknown_storage_type.pt", "unknown storage type 'collections.OrderedDict'"},
       {"compressed.pt", "zip: entry 'compressed/data.pkl' is compressed (method 8, deflate)"},
       {"not_tensors.pt", "entry 'state_dict.note' (str) is not a tensor"},
@@ -199,6 +201,8 @@ TEST_CASE("torch checkpoint: hostile and broken files give one clear error line"
     CHECK(error.find(message) != std::string::npos);
     CHECK(error.find(file) != std::string::npos);  // names the file
     CHECK(error.find('\n') == std::string::npos);  // one line
+    // Listing (weights-info) checks views as loading does, so it refuses the same files.
+    if (file.rfind("view_", 0) == 0) CHECK(error_of([&] { list_torch_checkpoint(data_path(file)); }) == error);
   }
   // The same through the in-memory entry point, named "<memory>".
   const std::vector<uint8_t> evil = read_bytes("evil_posix_system.pt");
@@ -206,6 +210,20 @@ TEST_CASE("torch checkpoint: hostile and broken files give one clear error line"
   // Only float32/float64 are valid targets for floating storages.
   const TorchCheckpoint ok = TorchCheckpoint::open(data_path("tensors_zip.pt"));
   CHECK(error_of([&] { ok.tensors(ok.root(), DType::i64); }).find("float32 or float64") != std::string::npos);
+}
+
+TEST_CASE("torch checkpoint: listing gives each tensor's stored dtype and shape, converting nothing") {
+  const std::vector<Expected> expected = read_expected("tensors");
+  for (const char* file : {"tensors_zip.pt", "tensors_legacy.pt", "tensors_proto4.pt", "tensors_zip64.pt"}) {
+    INFO(file);
+    const StoredTensors listed = list_torch_checkpoint(data_path(file));
+    REQUIRE(listed.size() == expected.size());
+    for (size_t i = 0; i < listed.size(); ++i) {
+      CHECK(listed[i].name == expected[i].name);
+      CHECK(listed[i].dtype == expected[i].dtype);  // torch's float16, bfloat16, int32, uint8, ...
+      CHECK(listed[i].shape == expected[i].shape);
+    }
+  }
 }
 
 TEST_CASE("zip: entries, stored data and ZIP64 records") {

@@ -36,6 +36,10 @@ NamedTensors load_weights(const std::string& path, DType float_dtype) {
                                                                  : load_torch_checkpoint(path, float_dtype);
 }
 
+StoredTensors list_weights(const std::string& path) {
+  return detect_weight_format(path) == WeightFormat::safetensors ? list_safetensors(path) : list_torch_checkpoint(path);
+}
+
 std::string find_pretrained_weights(const std::string& name) {
   const char* file = name == "vgg19" ? "vgg19-dcbbb69f.pth" : name == "vgg16" ? "vgg16-397923af.pth" : nullptr;
   if (!file) return "";

@@ -17,6 +17,10 @@ const char* weight_format_name(WeightFormat f);
 // The tensors (a state_dict) in file order; floats become `float_dtype`.
 NamedTensors load_weights(const std::string& path, DType float_dtype = DType::f32);
 
+// Each tensor's name, dtype as stored in the file (float16, bfloat16, int32,
+// ...: not the converted one) and shape, from headers only.
+StoredTensors list_weights(const std::string& path);
+
 // Where `weights/fetch.sh NAME` puts a model's official file, if it is there
 // ($STYLEGRAD_WEIGHTS_DIR, else weights/downloads/ under the current directory);
 // "" if not found. NAME: vgg19, vgg16.

@@ -6,6 +6,7 @@
 #include "weights/safetensors.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -30,10 +31,12 @@ struct FileDTypeInfo {
   FileDType type;
   const char* name;
   size_t itemsize;
+  const char* torch_name;  // as weights-info shows it
 };
 constexpr FileDTypeInfo kFileDTypes[] = {
-    {FileDType::F64, "F64", 8}, {FileDType::F32, "F32", 4}, {FileDType::F16, "F16", 2},
-    {FileDType::BF16, "BF16", 2}, {FileDType::I64, "I64", 8}, {FileDType::BOOL, "BOOL", 1},
+    {FileDType::F64, "F64", 8, "float64"},   {FileDType::F32, "F32", 4, "float32"},
+    {FileDType::F16, "F16", 2, "float16"},   {FileDType::BF16, "BF16", 2, "bfloat16"},
+    {FileDType::I64, "I64", 8, "int64"},     {FileDType::BOOL, "BOOL", 1, "bool"},
 };
 constexpr const char* kSupportedNames = "F64, F32, F16, BF16, I64, BOOL";
 
@@ -129,6 +132,32 @@ SafetensorsMetadata parse_metadata(const Context& ctx, const json::Value& v) {
   return m;
 }
 
+// The format's own rule: the tensors' byte ranges, sorted, tile the data
+// section exactly, from 0 to the end of the file: no overlap (two tensors
+// sharing bytes), no hole, no trailing bytes. (Empty tensors take no bytes.)
+void check_layout(const Context& ctx, const std::vector<Entry>& entries, uint64_t data_size) {
+  std::vector<const Entry*> sorted;
+  for (const Entry& e : entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t expected = 0;
+  const Entry* previous = nullptr;
+  for (const Entry* e : sorted) {
+    if (e->begin < expected)
+      ctx.fail("tensor ", json::quote(e->name), ": data_offsets [", e->begin, ", ", e->end, "] overlap those of ",
+               json::quote(previous->name), " [", previous->begin, ", ", previous->end, "]");
+    if (e->begin > expected)
+      ctx.fail("tensor ", json::quote(e->name), ": data_offsets [", e->begin, ", ", e->end, "] leave a hole: bytes [",
+               expected, ", ", e->begin, ") of the data belong to no tensor");
+    expected = e->end;
+    previous = e;
+  }
+  if (expected != data_size)
+    ctx.fail("the data section has ", data_size, " bytes but its tensors end at byte ", expected, ": ",
+             data_size - expected, " trailing bytes");
+}
+
 // Opens `path` and validates its header. `file_size` is set to the file's size.
 Header read_header(const Context& ctx, std::ifstream& in, uint64_t& file_size) {
   in.open(ctx.path, std::ios::binary);
@@ -168,6 +197,7 @@ Header read_header(const Context& ctx, std::ifstream& in, uint64_t& file_size) {
     else
       h.entries.push_back(parse_entry(ctx, member.first, member.second, data_size));
   }
+  check_layout(ctx, h.entries, data_size);
   return h;
 }
 
@@ -255,6 +285,15 @@ NamedTensors read_safetensors(const std::string& path, DType float_dtype) {
   NamedTensors out;
   out.reserve(h.entries.size());
   for (const Entry& e : h.entries) out.emplace_back(e.name, read_tensor(ctx, in, h, e, float_dtype));
+  return out;
+}
+
+StoredTensors list_safetensors(const std::string& path) {
+  const Context ctx{path};
+  std::ifstream in;
+  uint64_t file_size = 0;
+  StoredTensors out;
+  for (const Entry& e : read_header(ctx, in, file_size).entries) out.push_back({e.name, e.dtype.torch_name, e.shape});
   return out;
 }
 

@@ -10,7 +10,9 @@
 //
 // Files are untrusted input: the reader checks the header length against the
 // file size, every offset against the data size, that each tensor's byte count
-// matches its shape and dtype (with no overflow), and throws an sg::Error of one
+// matches its shape and dtype (with no overflow), that the tensors' byte ranges
+// cover the data section exactly (no overlap, no hole, no trailing bytes, as the
+// format requires), and that no name appears twice, and throws an sg::Error of one
 // line "safetensors: <path>: <what>" for anything else.
 #pragma once
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "weights/stored_tensor.h"
 
 namespace sg {
 
@@ -33,6 +36,10 @@ constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 // Reads every tensor. Float tensors (F64, F32, F16, BF16) are converted to
 // `float_dtype` (f32 or f64); I64 stays int64 and BOOL becomes bool.
 NamedTensors read_safetensors(const std::string& path, DType float_dtype = DType::f32);
+
+// Each tensor's name, stored dtype and shape, from the header alone (checked as
+// read_safetensors checks it; no tensor data is read).
+StoredTensors list_safetensors(const std::string& path);
 
 // Reads only the header's "__metadata__" (empty if the file has none).
 SafetensorsMetadata read_safetensors_metadata(const std::string& path);

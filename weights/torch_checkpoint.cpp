@@ -23,17 +23,18 @@ struct StorageType {
   const char* name;
   Element element;
   size_t element_size;
+  const char* dtype;  // torch's name of the element type, as weights-info shows it
 };
 
 // The storage classes torch.save names in persistent ids (torch.<X>Storage,
 // even in torch 2.x). Complex and quantized storages are not here, so a
 // checkpoint holding them is refused at its first reference to one.
 constexpr StorageType kStorageTypes[] = {
-    {"torch.DoubleStorage", Element::f64, 8}, {"torch.FloatStorage", Element::f32, 4},
-    {"torch.HalfStorage", Element::f16, 2},   {"torch.BFloat16Storage", Element::bf16, 2},
-    {"torch.LongStorage", Element::i64, 8},   {"torch.IntStorage", Element::i32, 4},
-    {"torch.ShortStorage", Element::i16, 2},  {"torch.CharStorage", Element::i8, 1},
-    {"torch.ByteStorage", Element::u8, 1},    {"torch.BoolStorage", Element::b8, 1},
+    {"torch.DoubleStorage", Element::f64, 8, "float64"}, {"torch.FloatStorage", Element::f32, 4, "float32"},
+    {"torch.HalfStorage", Element::f16, 2, "float16"},   {"torch.BFloat16Storage", Element::bf16, 2, "bfloat16"},
+    {"torch.LongStorage", Element::i64, 8, "int64"},     {"torch.IntStorage", Element::i32, 4, "int32"},
+    {"torch.ShortStorage", Element::i16, 2, "int16"},    {"torch.CharStorage", Element::i8, 1, "int8"},
+    {"torch.ByteStorage", Element::u8, 1, "uint8"},      {"torch.BoolStorage", Element::b8, 1, "bool"},
 };
 
 const StorageType* find_storage_type(const std::string& name) {
@@ -431,8 +432,7 @@ void TorchCheckpoint::collect_storage_references() {
   }
 }
 
-Tensor TorchCheckpoint::make_tensor(const Value& call, DType want,
-                                    std::unordered_map<const StorageData*, Tensor>& converted) const {
+TorchCheckpoint::ParsedView TorchCheckpoint::parse_view(const Value& call) const {
   const Value* rebuild = &call;
   if (is_rebuild_parameter(call)) {  // an nn.Parameter wraps a plain tensor
     SG_CHECK(!call.args().items.empty() && is_rebuild_tensor(*call.args().items[0]),
@@ -445,36 +445,80 @@ Tensor TorchCheckpoint::make_tensor(const Value& call, DType want,
            args.size(), " arguments");
 
   SG_CHECK(args[0]->is(Kind::persistent_id), "tensor storage is a ", describe(*args[0]), ", not a storage");
-  const StorageView& view = references_.at(args[0]);
-  const int64_t offset = as_int(*args[1], "storage offset");
+  ParsedView v;
+  v.storage = references_.at(args[0]);
+  v.offset = as_int(*args[1], "storage offset");
   const std::vector<int64_t> size = as_int_tuple(*args[2], "size");
   const std::vector<int64_t> stride = as_int_tuple(*args[3], "stride");
   SG_CHECK(size.size() <= size_t(kMaxDims) && stride.size() <= size_t(kMaxDims), "tensor has ", size.size(),
            " dims; at most ", kMaxDims, " are supported");
   SG_CHECK(size.size() == stride.size(), "size ", Shape(size).str(), " and stride ", Shape(stride).str(),
            " have different lengths");
+  v.size = Shape(size);
+  v.stride = Strides(stride);
+  const std::string described =
+      "view (offset " + std::to_string(v.offset) + ", size " + v.size.str() + ", stride " + v.stride.str() + ")";
 
-  // The view reads elements offset + sum_i k_i * stride[i] for 0 <= k_i < size[i];
-  // all of them must lie inside the storage. Computed without overflow.
-  bool ok = offset >= 0;
-  int64_t numel = 1, last = offset;
-  for (size_t i = 0; i < size.size() && ok; ++i) {
-    ok = size[i] >= 0 && stride[i] >= 0;
-    if (ok && size[i] > 0) {
-      int64_t reach;
-      ok = !__builtin_mul_overflow(size[i] - 1, stride[i], &reach) && !__builtin_add_overflow(last, reach, &last);
-    }
-    // numel can be 0 with huge other sizes; keep the product of the non-zero ones in range too.
-    if (ok && size[i] > 0) ok = !__builtin_mul_overflow(numel, size[i], &numel);
+  // The element count, the product of the sizes, must fit in int64 (for an
+  // empty view, the product of its non-zero sizes: later code multiplies them).
+  int64_t numel = 1;
+  for (int64_t s : size) {
+    SG_CHECK(s >= 0, described, " has a negative size");
+    SG_CHECK(s == 0 || !__builtin_mul_overflow(numel, s, &numel), described, ": the element count overflows int64");
   }
   const bool empty_view = std::find(size.begin(), size.end(), 0) != size.end();
-  const bool fits = ok && (empty_view ? offset <= view.numel : last < view.numel);
-  SG_CHECK(fits, "view (offset ", offset, ", size ", Shape(size).str(), ", stride ", Shape(stride).str(),
-           ") reaches outside its storage '", view.storage->key, "' of ", view.numel, " elements");
+  if (empty_view) numel = 0;
 
-  auto it = converted.find(view.storage);
-  if (it == converted.end()) it = converted.emplace(view.storage, convert_storage(*view.storage, want)).first;
-  return make_view(it->second, Shape(size), Strides(stride), view.offset + offset);
+  // The view reads elements offset + sum_i k_i * stride[i] for 0 <= k_i < size[i];
+  // the largest, offset + sum_i (size[i] - 1) * stride[i], must lie inside the
+  // storage (strides are non-negative, so the smallest is the offset).
+  bool ok = v.offset >= 0;
+  int64_t last = v.offset;
+  for (size_t i = 0; i < size.size() && ok; ++i) {
+    int64_t reach;
+    ok = stride[i] >= 0 && (empty_view || (!__builtin_mul_overflow(size[i] - 1, stride[i], &reach) &&
+                                           !__builtin_add_overflow(last, reach, &last)));
+  }
+  const bool fits = ok && (empty_view ? v.offset <= v.storage.numel : last < v.storage.numel);
+  SG_CHECK(fits, described, " reaches outside its storage '", v.storage.storage->key, "' of ", v.storage.numel,
+           " elements");
+  // A view inside its storage can still claim many more elements than the
+  // storage holds (stride 0: an expanded tensor), and every later copy would
+  // allocate them all. Parameters and buffers never overlap themselves, so
+  // such a view is refused here, before anything is allocated.
+  SG_CHECK(numel <= v.storage.numel, described, " claims ", numel, " elements but its storage '",
+           v.storage.storage->key, "' holds only ", v.storage.numel,
+           " (overlapping elements, e.g. stride 0, are not supported in a state_dict)");
+  return v;
+}
+
+Tensor TorchCheckpoint::make_tensor(const Value& call, DType want,
+                                    std::unordered_map<const StorageData*, Tensor>& converted) const {
+  const ParsedView v = parse_view(call);
+  const StorageData* storage = v.storage.storage;
+  auto it = converted.find(storage);
+  if (it == converted.end()) it = converted.emplace(storage, convert_storage(*storage, want)).first;
+  return make_view(it->second, v.size, v.stride, v.storage.offset + v.offset);
+}
+
+StoredTensors TorchCheckpoint::stored_tensors(const Value& dict) const {
+  try {
+    SG_CHECK(dict.is(Kind::dict), "expected a dict of tensors, got a ", describe(dict));
+    StoredTensors result;
+    for (const Leaf& leaf : flatten(dict)) {
+      SG_CHECK(is_pickled_tensor(*leaf.value), "entry '", leaf.name, "' (", describe(*leaf.value),
+               ") is not a tensor");
+      try {
+        const ParsedView v = parse_view(*leaf.value);
+        result.push_back({leaf.name, storage_type(v.storage.storage->type).dtype, v.size});
+      } catch (const Error& e) {
+        throw Error("tensor '" + leaf.name + "': " + e.what());
+      }
+    }
+    return result;
+  } catch (const Error& e) {
+    throw Error(name_ + ": " + e.what());
+  }
 }
 
 NamedTensors TorchCheckpoint::tensors(const Value& dict, DType want) const {
@@ -512,6 +556,17 @@ static NamedTensors state_dict_tensors(const TorchCheckpoint& checkpoint, DType 
 
 NamedTensors load_torch_checkpoint(const std::string& path, DType want) {
   return state_dict_tensors(TorchCheckpoint::open(path), want);
+}
+
+StoredTensors list_torch_checkpoint(const std::string& path) {
+  const TorchCheckpoint checkpoint = TorchCheckpoint::open(path);
+  const Value* state_dict = nullptr;
+  try {
+    state_dict = &find_state_dict(checkpoint.root());
+  } catch (const Error& e) {
+    throw Error(checkpoint.name() + ": " + e.what());
+  }
+  return checkpoint.stored_tensors(*state_dict);
 }
 
 NamedTensors load_torch_checkpoint_from_memory(const uint8_t* data, size_t size, DType want, const std::string& name) {

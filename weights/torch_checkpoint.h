@@ -28,6 +28,7 @@
 
 #include "tensor/tensor.h"
 #include "weights/pickle.h"
+#include "weights/stored_tensor.h"
 
 namespace sg {
 
@@ -43,6 +44,10 @@ NamedTensors load_torch_checkpoint_from_memory(const uint8_t* data, size_t size,
 
 // A checkpoint unpickled but not yet turned into tensors, for callers that
 // want more than the state_dict (an 'epoch' entry, several models in one file).
+// Each tensor's name, stored dtype and shape, from the pickle alone (no data
+// is converted); views are checked as load_torch_checkpoint checks them.
+StoredTensors list_torch_checkpoint(const std::string& path);
+
 class TorchCheckpoint {
  public:
   static TorchCheckpoint open(const std::string& path);
@@ -56,6 +61,8 @@ class TorchCheckpoint {
   // The tensors of `dict` (a dict inside root()), nested dicts flattened with
   // '.', in file order. Every leaf must be a tensor.
   NamedTensors tensors(const pickle::Value& dict, DType want = DType::f32) const;
+  // The same tensors' names, stored dtypes and shapes, converting nothing.
+  StoredTensors stored_tensors(const pickle::Value& dict) const;
 
   TorchCheckpoint(TorchCheckpoint&&) = default;
   TorchCheckpoint& operator=(TorchCheckpoint&&) = default;
@@ -81,6 +88,16 @@ class TorchCheckpoint {
   void read_legacy();
   // Records the storage every persistent id names (data still to be found).
   void collect_storage_references();
+  // A tensor's storage view, offset, size and stride, checked: every element
+  // it reaches lies inside the storage, and it claims no more elements than
+  // the storage holds.
+  struct ParsedView {
+    StorageView storage;
+    int64_t offset = 0;
+    Shape size;
+    Strides stride;
+  };
+  ParsedView parse_view(const pickle::Value& call) const;
   Tensor make_tensor(const pickle::Value& call, DType want,
                      std::unordered_map<const StorageData*, Tensor>& converted) const;
 
