@@ -1,7 +1,7 @@
 # Thin wrapper around CMake. `make` builds, `make test` builds and runs every
 # test (the unit tests, then ONNX's backend node tests from Debian's
 # libonnx-testdata: `make conformance`), `make sanitize` runs the unit tests
-# under ASan + UBSan, `make fuzz` fuzzes the checkpoint and ONNX readers.
+# under ASan + UBSan, `make fuzz` fuzzes the checkpoint, safetensors, ONNX and image readers.
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 PACKAGES := cmake g++ libeigen3-dev libstb-dev doctest-dev
@@ -59,8 +59,8 @@ conformance: build
 
 # libFuzzer + ASan + UBSan, built with clang: each target in fuzz/ runs for
 # FUZZ_SECONDS, seeded with tests/data/checkpoints (fuzz_safetensors with
-# tests/reference, fuzz_onnx also with ONNX's node tests when libonnx-testdata
-# is installed); its corpus grows in build-fuzz/corpus/<target> and a crashing
+# tests/reference, fuzz_image with demo/images, fuzz_onnx also with ONNX's
+# node tests when libonnx-testdata is installed); its corpus grows in build-fuzz/corpus/<target> and a crashing
 # input is saved as build-fuzz/<target>-crash-*.
 fuzz: deps
 	@$(MAKE) --no-print-directory deps PACKAGES="$(FUZZ_PACKAGES)"
@@ -72,7 +72,7 @@ fuzz: deps
 	  echo "== $$target: $(FUZZ_SECONDS) s"; \
 	  build-fuzz/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build-fuzz/$$target- \
 	    build-fuzz/corpus/$$target \
-	    $$( [ $$target = fuzz_safetensors ] && echo tests/reference || echo tests/data/checkpoints ) \
+	    $$( case $$target in (fuzz_safetensors) echo tests/reference ;; (fuzz_image) echo demo/images ;; (*) echo tests/data/checkpoints ;; esac ) \
 	    $$( [ $$target = fuzz_onnx ] && [ -d $(ONNX_SEEDS) ] && echo $(ONNX_SEEDS) ) || exit 1; \
 	done
 
