@@ -95,7 +95,9 @@ int remove_stale_temporaries(const std::string& path, std::chrono::seconds max_a
 void require_directory_for(const std::string& path, const std::string& error_prefix) {
   const fs::path dir = directory_of(path);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(error_prefix + ": directory '" + dir.string() + "' does not exist");
+  if (fs::is_directory(dir, ec)) return;
+  if (fs::exists(dir, ec)) throw Error(error_prefix + ": '" + dir.string() + "' is not a directory");
+  throw Error(error_prefix + ": directory '" + dir.string() + "' does not exist");
 }
 
 AtomicFile::AtomicFile(const std::string& path, std::string error_prefix)

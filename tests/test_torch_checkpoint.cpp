@@ -191,7 +191,7 @@ TEST_CASE("torch checkpoint: hostile and broken files give one clear error line"
       {"view_size_overflow.pt", "tensor 'w': view (offset 0, size [4294967296, 4294967296, 4], stride [0, 0, 0]): the element count overflows int64"},
       {"unknown_storage_type.pt", "unknown storage type 'collections.OrderedDict'"},
       {"compressed.pt", "zip: entry 'compressed/data.pkl' is compressed (method 8, deflate)"},
-      {"not_tensors.pt", "entry 'state_dict.note' (str) is not a tensor"},
+      {"not_tensors.pt", "entry 'state_dict.note' (a str) is not a tensor"},
       {"no_such_file.pt", "cannot open"},
       {"tensors.expected.txt", "not a PyTorch checkpoint"},
   };
@@ -304,7 +304,7 @@ TEST_CASE("pickle: malformed programs give errors, not crashes") {
   CHECK(unpickle_error("]}b.").find("BUILD (setting state) on a list") != std::string::npos);
   CHECK(unpickle_error("(N(Nu.").find("setting items of a None") != std::string::npos);
   CHECK(unpickle_error("}(Nu.").find("odd number of keys and values") != std::string::npos);
-  CHECK(unpickle_error("K\x01K\x02R.").find("calling a int") != std::string::npos);
+  CHECK(unpickle_error("K\x01K\x02R.").find("calling an int") != std::string::npos);
   CHECK(unpickle_error(std::string(5000, '(') + ".").find("nested MARKs") != std::string::npos);
   // Errors say which opcode at which byte.
   CHECK(unpickle_error("NNt.").find("no MARK to pop to (opcode 0x74 at byte 2)") != std::string::npos);

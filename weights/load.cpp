@@ -1,7 +1,9 @@
 #include "weights/load.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "tensor/error.h"
@@ -10,8 +12,11 @@
 namespace sg {
 
 WeightFormat detect_weight_format(const std::string& path) {
+  std::error_code ec;
+  SG_CHECK(std::filesystem::exists(path, ec), "cannot read weights '", path, "': no such file");
+  SG_CHECK(!std::filesystem::is_directory(path, ec), "cannot read weights '", path, "': is a directory, not a file");
   std::ifstream f(path, std::ios::binary);
-  SG_CHECK(f.good(), "cannot read weights '", path, "': no such file");
+  SG_CHECK(f.good(), "cannot read weights '", path, "': ", std::strerror(errno));
   unsigned char head[9] = {};
   f.read(reinterpret_cast<char*>(head), sizeof head);
   const std::streamsize n = f.gcount();

@@ -189,8 +189,8 @@ class Machine {
         // state is dropped. Nothing else should get state.
         Value* state = pop();
         const Value* object = top();
-        check(object->is(Kind::dict), "BUILD (setting state) on a ", kind_name(object->kind),
-              "; only dicts may have state (state is a ", kind_name(state->kind), ")");
+        check(object->is(Kind::dict), "BUILD (setting state) on ", with_article(kind_name(object->kind)),
+              "; only dicts may have state (state is ", with_article(kind_name(state->kind)), ")");
         break;
       }
       case BINPERSID: {
@@ -263,7 +263,7 @@ class Machine {
     return make_sequence(Kind::tuple, items);
   }
   void append_items(Value* list, const std::vector<Value*>& items) {
-    check(list->is(Kind::list), "appending to a ", kind_name(list->kind), ", not a list");
+    check(list->is(Kind::list), "appending to ", with_article(kind_name(list->kind)), ", not a list");
     list->items.insert(list->items.end(), items.begin(), items.end());
   }
   // Keys are not de-duplicated: a pickled dict never repeats one, and readers
@@ -283,7 +283,7 @@ class Machine {
     return v;
   }
   Value* make_call(Value* callable, Value* args) {
-    check(callable->is(Kind::global), "calling a ", kind_name(callable->kind), ", not a global");
+    check(callable->is(Kind::global), "calling ", with_article(kind_name(callable->kind)), ", not a global");
     check(args->is(Kind::tuple), "arguments of ", callable->text, " are a ", kind_name(args->kind),
           ", not a tuple");
     if (callable->text == "collections.OrderedDict") {
@@ -397,6 +397,10 @@ const char* kind_name(Value::Kind kind) {
     case Value::Kind::persistent_id: return "persistent id";
   }
   return "?";
+}
+
+std::string with_article(const std::string& kind) {
+  return (!kind.empty() && std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind;
 }
 
 const Value* Value::find(const std::string& key) const {

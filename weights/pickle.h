@@ -63,6 +63,7 @@ struct Value {
 };
 
 const char* kind_name(Value::Kind kind);  // "int", "str", "dict", "call", ...
+std::string with_article(const std::string& kind);  // "an int", "a dict": for messages
 
 // What one run of the VM produced. Values point at each other freely (the
 // memo lets a pickle share them, even build cycles), so they live in an arena

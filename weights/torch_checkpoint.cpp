@@ -69,21 +69,22 @@ bool is_rebuild_parameter(const Value& v) {
 
 // ---- reading pickled values ----
 
+// "an int", "a list", "a call of torch.foo": the value's kind with its article.
 std::string describe(const Value& v) {
-  if (v.is(Kind::call)) return "call of " + v.callable_name();
-  return pickle::kind_name(v.kind);
+  if (v.is(Kind::call)) return "a call of " + v.callable_name();
+  return pickle::with_article(pickle::kind_name(v.kind));
 }
 
 int64_t as_int(const Value& v, const std::string& what) {
-  SG_CHECK(v.is(Kind::integer), what, " is a ", describe(v), ", not an int");
+  SG_CHECK(v.is(Kind::integer), what, " is ", describe(v), ", not an int");
   return v.integer;
 }
 const std::string& as_text(const Value& v, const std::string& what) {
-  SG_CHECK(v.is_text(), what, " is a ", describe(v), ", not a string");
+  SG_CHECK(v.is_text(), what, " is ", describe(v), ", not a string");
   return v.text;
 }
 std::vector<int64_t> as_int_tuple(const Value& v, const std::string& what) {
-  SG_CHECK(v.is(Kind::tuple) || v.is(Kind::list), what, " is a ", describe(v), ", not a tuple");
+  SG_CHECK(v.is(Kind::tuple) || v.is(Kind::list), what, " is ", describe(v), ", not a tuple");
   std::vector<int64_t> ints;
   for (const Value* item : v.items) ints.push_back(as_int(*item, what + " element"));
   return ints;
@@ -101,7 +102,7 @@ struct Leaf {
 std::string key_text(const Value& key, const std::string& prefix) {
   if (key.is_text()) return key.text;
   if (key.is(Kind::integer)) return std::to_string(key.integer);
-  throw Error("dict '" + prefix + "' has a key of type " + describe(key) + "; keys must be strings or ints");
+  throw Error("dict '" + prefix + "' has a key that is " + describe(key) + "; keys must be strings or ints");
 }
 
 // Every non-dict value below `dict`, named by its keys joined with '.'. A dict
@@ -268,7 +269,7 @@ const std::set<std::string>& torch_checkpoint_allowed_globals() {
 bool is_pickled_tensor(const Value& v) { return is_rebuild_tensor(v) || is_rebuild_parameter(v); }
 
 const Value& find_state_dict(const Value& root) {
-  SG_CHECK(root.is(Kind::dict), "the checkpoint holds a ", describe(root), ", not a dict of tensors");
+  SG_CHECK(root.is(Kind::dict), "the checkpoint holds ", describe(root), ", not a dict of tensors");
   const std::string problem = why_not_dict_of_tensors(root);
   if (problem.empty()) return root;
   for (const char* wrapper : {"state_dict", "model", "params"}) {
@@ -353,7 +354,7 @@ void TorchCheckpoint::read_legacy() {
            "bad magic number: not a PyTorch checkpoint (or a corrupt one)");
   const pickle::Unpickled version = next_pickle(kNoGlobals);
   SG_CHECK(version.root->is(Kind::integer) && version.root->integer == kLegacyProtocolVersion,
-           "unsupported legacy protocol version (a ", describe(*version.root), ", expected ", kLegacyProtocolVersion,
+           "unsupported legacy protocol version (", describe(*version.root), ", expected ", kLegacyProtocolVersion,
            ")");
   const pickle::Unpickled sys_info = next_pickle(kNoGlobals);
   if (sys_info.root->is(Kind::dict)) {
@@ -366,7 +367,7 @@ void TorchCheckpoint::read_legacy() {
 
   // The storages follow, in the order of this key list: a u64 element count, then the raw elements.
   const pickle::Unpickled keys = next_pickle(kNoGlobals);
-  SG_CHECK(keys.root->is(Kind::list), "storage key list is a ", describe(*keys.root), ", not a list");
+  SG_CHECK(keys.root->is(Kind::list), "storage key list is ", describe(*keys.root), ", not a list");
   ByteReader data(file, "legacy storage data", pos);
   std::unordered_set<std::string> keys_read;
   for (const Value* key_value : keys.root->items) {
@@ -394,7 +395,7 @@ void TorchCheckpoint::collect_storage_references() {
   for (const Value* reference : object_.persistent_ids) {
     const Value& id = *reference->items.at(0);
     SG_CHECK(id.is(Kind::tuple) && (id.items.size() == 5 || id.items.size() == 6),
-             "persistent id is a ", describe(id), " of ", id.items.size(),
+             "persistent id is ", describe(id), " of ", id.items.size(),
              " items, expected ('storage', type, key, location, numel)");
     const std::string& tag = as_text(*id.items[0], "persistent id tag");
     SG_CHECK(tag == "storage", "persistent id '", tag,
