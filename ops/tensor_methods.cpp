@@ -28,12 +28,9 @@ Tensor Tensor::to(Device d) const {
   SG_CHECK(!requires_grad() || !grad_mode_enabled(),
            "to(device): moving a tensor that requires grad between devices is not differentiable; detach() it first");
   Tensor src = contiguous();
-  Tensor dst = empty(shape(), TensorOptions(dtype()));
-  if (!d.is_cpu()) {
-    TensorOptions o(dtype());
-    o.device = d;
-    dst = empty(shape(), o);
-  }
+  TensorOptions o(dtype());
+  o.device = d;
+  Tensor dst = empty(shape(), o);
   device_copy(dst.raw_data(), d, src.raw_data(), src.device(), size_t(numel()) * dtype_size(dtype()));
   return dst;
 }
