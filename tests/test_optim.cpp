@@ -8,24 +8,6 @@ using namespace sg::test;
 
 namespace {
 
-template <class Opt, class Options>
-void check_first_order(const std::string& name, Options o) {
-  auto ref = load_optim_reference();
-  Tensor x = t64(kRosenbrockStart, {4});
-  x.requires_grad_();
-  Opt opt({x}, o);
-  std::vector<double> losses;
-  for (int i = 0; i < 15; ++i) {
-    opt.zero_grad();
-    Tensor loss = rosenbrock(x);
-    loss.backward();
-    losses.push_back(loss.item());
-    opt.step();
-  }
-  check_close(t64(losses, {15}), t64(ref[name + "_losses"], {15}), 1e-10, 1e-12);
-  check_close(x.detach(), t64(ref[name + "_final"], {4}), 1e-10, 1e-12);
-}
-
 void check_lbfgs(const std::string& name, nn::LBFGS::Options o) {
   auto ref = load_optim_reference();
   Tensor x = t64(kRosenbrockStart, {4});
