@@ -26,6 +26,27 @@ namespace fs = std::filesystem;
 
 // ---------------- load ----------------
 
+namespace {
+// The width and height in a PNG's IHDR chunk (the 8-byte signature, then the
+// chunk's length and type, then width and height as big-endian uint32). False,
+// with the file rewound, when the file does not start like a PNG.
+bool png_header_size(FILE* file, int* w, int* h) {
+  unsigned char head[24];
+  const size_t got = std::fread(head, 1, sizeof head, file);
+  std::rewind(file);
+  static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (got < sizeof head || std::memcmp(head, signature, 8) != 0 || std::memcmp(head + 12, "IHDR", 4) != 0) return false;
+  auto be32 = [&](int at) {
+    return (uint32_t(head[at]) << 24) | (uint32_t(head[at + 1]) << 16) | (uint32_t(head[at + 2]) << 8) | head[at + 3];
+  };
+  const uint32_t width = be32(16), height = be32(20);
+  // Sizes past int's range are clamped: they are refused as too large all the same.
+  *w = int(std::min<uint32_t>(width, 1u << 30));
+  *h = int(std::min<uint32_t>(height, 1u << 30));
+  return true;
+}
+}  // namespace
+
 Tensor load_image(const std::string& path) {
   auto fail = [&](const std::string& why) { return Error("cannot read image '" + path + "': " + why); };
 
@@ -37,7 +58,11 @@ Tensor load_image(const std::string& path) {
   // Read the header first: a corrupt or hostile file must not make us allocate
   // width * height pixels before we have looked at width and height.
   int w = 0, h = 0, channels_in_file = 0;
-  if (!stbi_info_from_file(file.get(), &w, &h, &channels_in_file))
+  // stb refuses PNGs over 2^30 decoded bytes inside stbi_info, then tries the
+  // other formats and reports the last one's "unknown image type"; read the
+  // PNG's own size first so that such a file is refused naming its size.
+  const bool png = png_header_size(file.get(), &w, &h);
+  if (!png && !stbi_info_from_file(file.get(), &w, &h, &channels_in_file))
     throw fail(std::string("not a PNG/JPEG/BMP image or corrupt (") + stbi_failure_reason() + ")");
   if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
     throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is outside 1.." +
@@ -45,6 +70,8 @@ Tensor load_image(const std::string& path) {
   if (int64_t(w) * h > kMaxImagePixels)
     throw fail(std::to_string(w) + "x" + std::to_string(h) + " pixels is more than the limit of " +
                std::to_string(kMaxImagePixels / 1'000'000) + " megapixels");
+  if (png && !stbi_info_from_file(file.get(), &w, &h, &channels_in_file))
+    throw fail(std::string("not a PNG/JPEG/BMP image or corrupt (") + stbi_failure_reason() + ")");
   const int info_w = w, info_h = h;
 
   // Decode to 8-bit RGB: asking stb for 3 channels turns greyscale into three
