@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "tensor/error.h"
 
 namespace sg::cli {
@@ -168,6 +171,19 @@ std::vector<std::string> split(const std::string& s, char sep) {
     start = p + 1;
   }
   return out;
+}
+
+MemoryLimit memory_limit() {
+  MemoryLimit limit{double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE)), "this machine has"};
+  rlimit as{};
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY && double(as.rlim_cur) < limit.bytes)
+    limit = {double(as.rlim_cur), "this process may use (ulimit -v)"};
+  return limit;
+}
+
+int64_t gibibytes(double bytes) {
+  const double gib = bytes / double(int64_t(1) << 30);
+  return bytes > 0 && gib < 1 ? 1 : int64_t(std::llround(gib));
 }
 
 }  // namespace sg::cli

@@ -70,4 +70,14 @@ class ArgParser {
 
 std::vector<std::string> split(const std::string& s, char sep);
 
+// The memory a job may count on: the machine's physical memory, or less when
+// the process's address space is limited (ulimit -v, RLIMIT_AS), so that a size
+// check refuses a job before it starts instead of running out half-way.
+struct MemoryLimit {
+  double bytes;
+  std::string what;  // "this machine has" | "this process may use (ulimit -v)"
+};
+MemoryLimit memory_limit();
+int64_t gibibytes(double bytes);  // rounded to the nearest GiB, at least 1 when bytes > 0
+
 }  // namespace sg::cli

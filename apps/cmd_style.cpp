@@ -232,9 +232,9 @@ int cmd_style(int argc, char** argv) {
   {
     // Refuse sizes whose activations cannot fit, before any work.
     const double need = style::transfer_memory_bytes(*net, to) + double(cpu::winograd_cache_stats().budget_bytes);
-    const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
-    SG_CHECK(need < 0.8 * have, "image size ", *std::max_element(to.scales.begin(), to.scales.end()), " needs about ",
-             int64_t(need / (1 << 30)), " GiB of memory, this machine has ", int64_t(have / (1 << 30)),
+    const MemoryLimit have = memory_limit();
+    SG_CHECK(need < 0.8 * have.bytes, "image size ", *std::max_element(to.scales.begin(), to.scales.end()),
+             " needs about ", gibibytes(need), " GiB of memory, ", have.what, " ", gibibytes(have.bytes),
              " GiB: use a smaller --image-size");
   }
 

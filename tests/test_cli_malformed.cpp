@@ -75,9 +75,11 @@ struct Workdir {
     save_image(full({3, 8, 200}, 0.5), dir.file("thin.png"));
     fs::create_hard_link(dir.file("c.png"), dir.file("c_link.png"));
   }
-  int run(const std::string& args, std::string* out) const {
+  // `prefix` runs first in the same shell (e.g. a ulimit).
+  int run(const std::string& args, std::string* out, const std::string& prefix = "") const {
     const std::string d = dir.path.string();
-    return run_command("cd " + d + " && STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) + " " + args,
+    return run_command("cd " + d + " && " + prefix + "STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) +
+                           " " + args,
                        out);
   }
 };
@@ -281,3 +283,25 @@ TEST_CASE("style transfer: non-finite inputs are refused or named as the cause, 
   CHECK(e.find("learning-rate") == std::string::npos);
   CHECK(error_of([&] { style::run_style_transfer(net, content, {style_img}, Tensor(), o); }) == "");
 }
+
+// Address-space limits (ulimit -v) cannot be combined with AddressSanitizer,
+// which reserves terabytes of shadow memory up front.
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("cli malformed: running out of memory is one line and exit 1; a size that cannot fit is refused first") {
+  Workdir w;
+  const auto before = snapshot(w.dir.path);
+  std::string out;
+  // 1.5 GB of address space: the size check counts the limit, not the machine's memory.
+  CHECK(w.run("style --content c.png --style s.jpg --image-size 1024 --output big.png", &out, "ulimit -v 1500000 && ") == 1);
+  INFO(out);
+  CHECK(last_line(out).find("needs about") != std::string::npos);
+  CHECK(last_line(out).find("this process may use (ulimit -v) 1 GiB") != std::string::npos);
+  CHECK(out.find("iter 1/") == std::string::npos);
+  out.clear();
+  // A job with no size check runs out for real: one line, no trace.
+  CHECK(w.run("bench --workload vgg19-fwd --size 2048 --repeat 1", &out, "ulimit -v 1500000 && ") == 1);
+  CHECK(last_line(out).rfind("stylegrad bench: error: out of memory", 0) == 0);
+  CHECK(out.find("terminate") == std::string::npos);
+  CHECK(snapshot(w.dir.path) == before);
+}
+#endif
