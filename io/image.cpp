@@ -213,19 +213,24 @@ Tensor resize_to_longer_side(const Tensor& chw, int64_t max_side) {
 
 }  // namespace sg
 
-// ---------------- PIL-exact bicubic resize ----------------
+// ---------------- PIL-exact resize (bicubic, bilinear) ----------------
 
 namespace sg {
 
 namespace {
 
-// Pillow's bicubic filter (libImaging/Resample.c), a = -0.5.
+// Pillow's filters (libImaging/Resample.c): bicubic with a = -0.5 (support 2),
+// bilinear the triangle (support 1).
 double pil_bicubic(double x) {
   const double a = -0.5;
   x = std::fabs(x);
   if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
   if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
   return 0.0;
+}
+double pil_bilinear(double x) {
+  x = std::fabs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
 }
 
 constexpr int kPilPrecisionBits = 32 - 8 - 2;
@@ -238,8 +243,9 @@ struct AxisWeights {
   std::vector<int32_t> weights;  // ksize per output index
 };
 
-AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size) {
-  const double support_1 = 2.0;  // the bicubic kernel's support
+AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size, PilFilter filter) {
+  double (*kernel)(double) = filter == PilFilter::bicubic ? pil_bicubic : pil_bilinear;
+  const double support_1 = filter == PilFilter::bicubic ? 2.0 : 1.0;  // the kernel's support
   const double scale = double(in_size) / double(out_size);
   const double filterscale = std::max(scale, 1.0);
   const double support = support_1 * filterscale;
@@ -259,7 +265,7 @@ AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size) {
     xmax -= xmin;
     double ww = 0.0;
     for (int64_t x = 0; x < xmax; ++x) {
-      k[size_t(x)] = pil_bicubic((x + xmin - center + 0.5) * ss);
+      k[size_t(x)] = kernel((x + xmin - center + 0.5) * ss);
       ww += k[size_t(x)];
     }
     for (int64_t x = 0; x < xmax; ++x) {
@@ -281,8 +287,12 @@ uint8_t pil_clip8(int64_t acc) {
 }  // namespace
 
 Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
-  SG_CHECK(chw.dim() == 3, "resize_image_bicubic: expected [C, H, W], got ", chw.dim(), " dimensions");
-  SG_CHECK(h > 0 && w > 0, "resize_image_bicubic: target size ", w, "x", h, " must be positive");
+  return resize_image_pil(chw, h, w, PilFilter::bicubic);
+}
+
+Tensor resize_image_pil(const Tensor& chw, int64_t h, int64_t w, PilFilter filter) {
+  SG_CHECK(chw.dim() == 3, "resize_image_pil: expected [C, H, W], got ", chw.dim(), " dimensions");
+  SG_CHECK(h > 0 && w > 0, "resize_image_pil: target size ", w, "x", h, " must be positive");
   const int64_t C = chw.size(0), H = chw.size(1), W = chw.size(2);
   const std::vector<double> src = chw.to_vector();
   std::vector<uint8_t> in(src.size());
@@ -291,7 +301,7 @@ Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
   // Pillow skips a pass whose axis keeps its size.
   std::vector<uint8_t> horizontal = in;
   if (w != W) {
-    const AxisWeights a = pil_axis_weights(W, w);
+    const AxisWeights a = pil_axis_weights(W, w, filter);
     horizontal.assign(size_t(C * H * w), 0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = 0; y < H; ++y) {
@@ -306,7 +316,7 @@ Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
   }
   std::vector<uint8_t> out = horizontal;
   if (h != H) {
-    const AxisWeights a = pil_axis_weights(H, h);
+    const AxisWeights a = pil_axis_weights(H, h, filter);
     out.assign(size_t(C * h * w), 0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = 0; y < h; ++y) {

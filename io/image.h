@@ -53,4 +53,9 @@ namespace sg {
 // Bit-exact with Pillow (tests/test_data.cpp checks against a file Pillow wrote).
 Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w);
 
+// The same with Pillow's other filter in use: Image.BILINEAR (the triangle
+// kernel, also stretched when shrinking), which CUT's single-image dataset uses.
+enum class PilFilter { bicubic, bilinear };
+Tensor resize_image_pil(const Tensor& chw, int64_t h, int64_t w, PilFilter filter);
+
 }  // namespace sg

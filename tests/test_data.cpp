@@ -58,6 +58,19 @@ TEST_CASE("data: bicubic resize matches Pillow's Image.resize(BICUBIC) bit for b
   }
 }
 
+TEST_CASE("data: bilinear resize matches Pillow's Image.resize(BILINEAR) bit for bit") {
+  const Tensor input = load_image(kPilDir + "input.png");
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{19, 11}, {64, 50}, {37, 40}, {16, 23}, {8, 5}, {100, 7}}) {
+    INFO(w, "x", h);
+    const Tensor want = load_image(kPilDir + "bilinear_" + std::to_string(w) + "x" + std::to_string(h) + ".png");
+    const Tensor got = resize_image_pil(input, h, w, PilFilter::bilinear);
+    REQUIRE(got.shape() == Shape{3, h, w});
+    CHECK(levels(got) == levels(want));
+    // The filters differ wherever the image is not smooth.
+    CHECK(levels(got) != levels(resize_image_bicubic(input, h, w)));
+  }
+}
+
 TEST_CASE("data: grayscale matches Pillow's convert('L')") {
   const Tensor gray = to_grayscale(load_image(kPilDir + "input.png"));
   const Tensor want = narrow(load_image(kPilDir + "gray.png"), 0, 0, 1);
