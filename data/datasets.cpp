@@ -1,5 +1,8 @@
 #include "data/datasets.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "data/image_folder.h"
 #include "io/image.h"
 #include "ops/ops.h"
@@ -109,6 +112,89 @@ class UnalignedDataset : public Dataset {
   std::vector<std::string> a_paths_, b_paths_;
 };
 
+class SingleImageDataset : public Dataset {
+ public:
+  static constexpr int64_t kLength = 100000;  // "pretend the single image contains 100,000 crops"
+
+  SingleImageDataset(const DatasetOptions& opt, Generator& gen) : opt_(opt), gen_(gen) {
+    // The folders are trainA and trainB in every phase, as the official dataset.
+    a_path_ = only_image(join(opt.dataroot, "trainA"));
+    b_path_ = only_image(join(opt.dataroot, "trainB"));
+    SG_CHECK(opt.batch_size > 0, "--batch_size ", opt.batch_size, " must be positive");
+    SG_CHECK(std::isfinite(opt.random_scale_max) && opt.random_scale_max >= 1.0, "--random_scale_max ",
+             opt.random_scale_max, " must be at least 1");
+    a_img_ = load_image(a_path_);
+    b_img_ = load_image(b_path_);
+    std::printf("Image sizes (%lld, %lld) and (%lld, %lld)\n", (long long)a_img_.size(2), (long long)a_img_.size(1),
+                (long long)b_img_.size(2), (long long)b_img_.size(1));
+    // One zoom per side for each batch_size consecutive items, so a minibatch shares its scale.
+    const double min_zoom = 1.0 / opt.random_scale_max;
+    const int64_t batches = kLength / opt.batch_size + 1;
+    auto zoom_levels = [&] {
+      std::vector<std::pair<double, double>> z(static_cast<size_t>(batches));
+      for (auto& wh : z) {
+        wh.first = min_zoom + (1.0 - min_zoom) * gen_.uniform();
+        wh.second = min_zoom + (1.0 - min_zoom) * gen_.uniform();
+      }
+      return z;
+    };
+    zoom_a_ = zoom_levels();
+    zoom_b_ = zoom_levels();
+    patch_a_ = shuffled_indices();
+    patch_b_ = shuffled_indices();
+  }
+  int64_t size() const override { return kLength; }
+  std::vector<std::string> paths(int64_t) const override { return {a_path_, b_path_}; }
+  Sample get(int64_t index) override {
+    Sample s;
+    s.A_path = a_path_;
+    s.B_path = b_path_;
+    TransformOptions t = opt_.transform;
+    t.resize_filter = PilFilter::bilinear;
+    if (opt_.phase != "train") {
+      s.A = batch_of_one(apply_transform(a_img_, t, nullptr, a_channels(opt_) == 1, gen_, a_path_));
+      s.B = batch_of_one(apply_transform(b_img_, t, nullptr, b_channels(opt_) == 1, gen_, b_path_));
+      return s;
+    }
+    auto params = [&](const std::vector<std::pair<double, double>>& zoom, const std::vector<int64_t>& patch) {
+      TransformParams p;
+      p.has_zoom = true;
+      p.zoom_w = zoom[size_t(index / opt_.batch_size)].first;
+      p.zoom_h = zoom[size_t(index / opt_.batch_size)].second;
+      p.patch_index = patch[size_t(index)];
+      p.flip = gen_.uniform() > 0.5;
+      return p;
+    };
+    const TransformParams pa = params(zoom_a_, patch_a_);
+    s.A = batch_of_one(apply_transform(a_img_, t, &pa, a_channels(opt_) == 1, gen_, a_path_));
+    const TransformParams pb = params(zoom_b_, patch_b_);
+    s.B = batch_of_one(apply_transform(b_img_, t, &pb, b_channels(opt_) == 1, gen_, b_path_));
+    return s;
+  }
+
+ private:
+  std::string only_image(const std::string& dir) const {
+    const std::vector<std::string> paths = list_nonempty(dir, opt_);
+    SG_CHECK(paths.size() == 1, "'", dir, "' holds ", paths.size(),
+             " images; the singleimage dataset (SinCUT) takes exactly one image in each of trainA and trainB");
+    return paths[0];
+  }
+  std::vector<int64_t> shuffled_indices() {  // random.shuffle(list(range(len))): Fisher-Yates
+    std::vector<int64_t> v(static_cast<size_t>(kLength));
+    for (int64_t i = 0; i < kLength; ++i) v[size_t(i)] = i;
+    for (int64_t i = kLength - 1; i > 0; --i)
+      std::swap(v[size_t(i)], v[size_t(std::min<int64_t>(i, int64_t(gen_.uniform() * double(i + 1))))]);
+    return v;
+  }
+
+  DatasetOptions opt_;
+  Generator& gen_;
+  std::string a_path_, b_path_;
+  Tensor a_img_, b_img_;
+  std::vector<std::pair<double, double>> zoom_a_, zoom_b_;
+  std::vector<int64_t> patch_a_, patch_b_;
+};
+
 }  // namespace
 
 std::unique_ptr<Dataset> create_dataset(const DatasetOptions& opt, Generator& gen) {
@@ -120,7 +206,8 @@ std::unique_ptr<Dataset> create_dataset(const DatasetOptions& opt, Generator& ge
   if (opt.dataset_mode == "single") return std::make_unique<SingleDataset>(opt, gen);
   if (opt.dataset_mode == "aligned") return std::make_unique<AlignedDataset>(opt, gen);
   if (opt.dataset_mode == "unaligned") return std::make_unique<UnalignedDataset>(opt, gen);
-  throw Error("--dataset_mode '" + opt.dataset_mode + "': expected single, aligned or unaligned");
+  if (opt.dataset_mode == "singleimage") return std::make_unique<SingleImageDataset>(opt, gen);
+  throw Error("--dataset_mode '" + opt.dataset_mode + "': expected single, aligned, unaligned or singleimage");
 }
 
 }  // namespace sg::data

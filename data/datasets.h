@@ -7,6 +7,13 @@
 //              int(w / 2) columns, B the rest, one get_params draw for both
 //   unaligned  dataroot/<phase>A and <phase>B; A[i % |A|] with B[i % |B|]
 //              (serial_batches) or a random B; length max(|A|, |B|)
+//   singleimage  (CUT's SinCUT) dataroot/trainA and trainB, one image each,
+//              read once; 100 000 items, each a patch of a zoomed copy: in
+//              training, per batch_size consecutive items one zoom factor per
+//              side uniform in [1 / random_scale_max, 1) (A and B their own),
+//              patch indices a random permutation (so that negatives come from
+//              other places), a random flip; at test time the whole images.
+//              Images are resized with PIL's BILINEAR, as the official dataset.
 // --direction BtoA swaps input_nc and output_nc for the grayscale choice,
 // as the official datasets do; the model swaps A and B themselves.
 #pragma once
@@ -27,6 +34,8 @@ struct DatasetOptions {
   int64_t input_nc = 3, output_nc = 3;
   int64_t max_dataset_size = std::numeric_limits<int64_t>::max();
   bool serial_batches = false;
+  int64_t batch_size = 1;         // singleimage: items that share a zoom
+  double random_scale_max = 3.0;  // singleimage: the largest zoom-out
   TransformOptions transform;
 };
 

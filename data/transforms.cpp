@@ -50,8 +50,10 @@ Tensor flip_left_right(const Tensor& img) {
 
 void check_transform_options(const TransformOptions& opt) {
   const std::string& p = opt.preprocess;
-  SG_CHECK(p == "resize_and_crop" || p == "crop" || p == "scale_width" || p == "scale_width_and_crop" || p == "none",
-           "--preprocess '", p, "': expected resize_and_crop, crop, scale_width, scale_width_and_crop or none");
+  SG_CHECK(p == "resize_and_crop" || p == "crop" || p == "scale_width" || p == "scale_width_and_crop" || p == "none" ||
+               p == "zoom_and_patch",
+           "--preprocess '", p,
+           "': expected resize_and_crop, crop, scale_width, scale_width_and_crop, none or zoom_and_patch");
   SG_CHECK(opt.load_size > 0, "--load_size ", opt.load_size, " must be positive");
   SG_CHECK(opt.crop_size > 0, "--crop_size ", opt.crop_size, " must be positive");
 }
@@ -93,14 +95,23 @@ Tensor apply_transform(const Tensor& image, const TransformOptions& opt, const T
   const std::string& p = opt.preprocess;
   if (contains(p, "resize")) {
     if (img.size(1) != opt.load_size || img.size(2) != opt.load_size)
-      img = resize_image_bicubic(img, opt.load_size, opt.load_size);
+      img = resize_image_pil(img, opt.load_size, opt.load_size, opt.resize_filter);
   } else if (contains(p, "scale_width")) {
     const int64_t ow = img.size(2), oh = img.size(1);
     if (!(ow == opt.load_size && oh >= opt.crop_size)) {
       // int(max(target_size * oh / ow, crop_size)): true division, then truncation.
       const int64_t h = int64_t(std::max(double(opt.load_size) * double(oh) / double(ow), double(opt.crop_size)));
-      img = resize_image_bicubic(img, h, opt.load_size);
+      img = resize_image_pil(img, h, opt.load_size, opt.resize_filter);
     }
+  }
+  if (contains(p, "zoom")) {
+    // __random_zoom: factors from params, or uniform in [0.8, 1) per side;
+    // never below the crop, sides rounded (Python's round: half to even).
+    const double zw = params && params->has_zoom ? params->zoom_w : 0.8 + 0.2 * gen.uniform();
+    const double zh = params && params->has_zoom ? params->zoom_h : 0.8 + 0.2 * gen.uniform();
+    const double zoomw = std::max(double(opt.crop_size), double(img.size(2)) * zw);
+    const double zoomh = std::max(double(opt.crop_size), double(img.size(1)) * zh);
+    img = resize_image_pil(img, int64_t(std::nearbyint(zoomh)), int64_t(std::nearbyint(zoomw)), opt.resize_filter);
   }
   if (contains(p, "crop")) {
     const int64_t ow = img.size(2), oh = img.size(1), size = opt.crop_size;
@@ -114,10 +125,22 @@ Tensor apply_transform(const Tensor& image, const TransformOptions& opt, const T
       img = crop(img, x, y, size);
     }
   }
-  if (p == "none") {
+  if (contains(p, "patch")) {
+    // __patch: the image as a grid of crop_size cells, shifted by a random
+    // offset within the room the grid leaves; cell patch_index, column-major.
+    SG_CHECK(params && params->patch_index >= 0, "'", what, "': --preprocess ", p, " needs a patch index");
+    const int64_t ow = img.size(2), oh = img.size(1), size = opt.crop_size;
+    const int64_t nw = ow / size, nh = oh / size;
+    SG_CHECK(nw > 0 && nh > 0, "'", what, "': ", ow, "x", oh, " pixels is smaller than --crop_size ", size);
+    const int64_t startx = randint(gen, ow - nw * size), starty = randint(gen, oh - nh * size);
+    const int64_t index = params->patch_index % (nw * nh);
+    img = crop(img, startx + (index / nh) * size, starty + (index % nh) * size, size);
+  }
+  // CUT rounds every image's sides to multiples of 4; the CycleGAN repository only with 'none'.
+  if (p == "none" || contains(p, "zoom") || contains(p, "patch")) {
     const int64_t ow = img.size(2), oh = img.size(1);
     const int64_t w = round_to_multiple_of_4(ow), h = round_to_multiple_of_4(oh);
-    SG_CHECK(w > 0 && h > 0, "'", what, "': ", ow, "x", oh, " pixels is too small for --preprocess none");
+    SG_CHECK(w > 0 && h > 0, "'", what, "': ", ow, "x", oh, " pixels is too small for --preprocess ", p);
     if (w != ow || h != oh) {
       static bool warned = false;  // the official warning is printed once per run
       if (!warned) {
@@ -128,7 +151,7 @@ Tensor apply_transform(const Tensor& image, const TransformOptions& opt, const T
         std::fflush(stdout);
         warned = true;
       }
-      img = resize_image_bicubic(img, h, w);
+      img = resize_image_pil(img, h, w, opt.resize_filter);
     }
   }
   if (!opt.no_flip) {

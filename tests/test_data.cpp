@@ -235,3 +235,85 @@ TEST_CASE("data: single and unaligned datasets") {
   opt.dataset_mode = "paired";
   CHECK(test::error_of([&] { create_dataset(opt, gen); }).find("--dataset_mode 'paired'") != std::string::npos);
 }
+
+TEST_CASE("data: zoom_and_patch zooms each side, then cuts the indexed grid cell (CUT's __random_zoom, __patch)") {
+  Generator gen(3);
+  TransformOptions t;
+  t.preprocess = "zoom_and_patch";
+  t.crop_size = 32;
+  t.no_flip = true;
+  t.resize_filter = PilFilter::bilinear;
+  const Tensor img = pattern_image(3, 96, 128);
+  // 128 x 96 zoomed by (0.5, 2/3) is 64 x 64: a 2 x 2 grid with no room left,
+  // so the cell's place is fixed. Cells run down the columns: index 5 % 4 = 1 is
+  // column 0, row 1.
+  TransformParams p;
+  p.has_zoom = true;
+  p.zoom_w = 0.5;
+  p.zoom_h = 2.0 / 3.0;
+  p.patch_index = 5;
+  const Tensor got = apply_transform(img, t, &p, false, gen, "img");
+  REQUIRE(got.shape() == Shape{3, 32, 32});
+  const Tensor zoomed = resize_image_pil(img, 64, 64, PilFilter::bilinear);
+  const Tensor cell = contiguous(narrow(narrow(zoomed, 1, 32, 32), 2, 0, 32));
+  CHECK(levels((got + 1.0) * 0.5) == levels(cell));
+  p.patch_index = 2;  // column 1, row 0
+  const Tensor other = contiguous(narrow(narrow(zoomed, 1, 0, 32), 2, 32, 32));
+  CHECK(levels((apply_transform(img, t, &p, false, gen, "img") + 1.0) * 0.5) == levels(other));
+  // A zoom never goes below the crop: 0.1 of 96 rows is still 32 rows (one grid row).
+  p.zoom_h = 0.1;
+  p.patch_index = 1;  // 2 columns x 1 row: cell 1 is column 1
+  CHECK(apply_transform(img, t, &p, false, gen, "img").shape() == Shape{3, 32, 32});
+  // Without a patch index the transform cannot choose a cell.
+  CHECK(test::error_of([&] { apply_transform(img, t, nullptr, false, gen, "img"); }).find("needs a patch index") !=
+        std::string::npos);
+}
+
+TEST_CASE("data: the singleimage dataset (SinCUT): one image per side, patches of zoomed copies, whole images at test") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("trainA"));
+  std::filesystem::create_directories(dir.file("trainB"));
+  save_image(pattern_image(3, 80, 120), dir.file("trainA/photo.png"));
+  save_image(constant_image(70, 90, 200), dir.file("trainB/painting.png"));
+  DatasetOptions opt;
+  opt.dataset_mode = "singleimage";
+  opt.dataroot = dir.path.string();
+  opt.batch_size = 4;
+  opt.transform.preprocess = "zoom_and_patch";
+  opt.transform.crop_size = 16;
+  Generator gen(0);
+  auto ds = create_dataset(opt, gen);
+  CHECK(ds->size() == 100000);
+  std::vector<std::vector<long>> seen;
+  for (int64_t i = 0; i < 8; ++i) {
+    const Sample s = ds->get(i);
+    REQUIRE(s.A.shape() == Shape{1, 3, 16, 16});
+    REQUIRE(s.B.shape() == Shape{1, 3, 16, 16});
+    CHECK(s.A_path == dir.file("trainA/photo.png"));
+    seen.push_back(levels(s.A));
+    // The painting is one colour: every patch of every zoom is that colour.
+    for (double v : s.B.to_vector()) CHECK(v == doctest::Approx((200 / 255.0 - 0.5) / 0.5).epsilon(1e-6));
+  }
+  std::sort(seen.begin(), seen.end());
+  CHECK(std::unique(seen.begin(), seen.end()) - seen.begin() >= 6);  // different places and zooms
+  // Seeded: the same generator seed gives the same items.
+  Generator gen2(0);
+  auto again = create_dataset(opt, gen2);
+  Generator gen3(0);
+  auto third = create_dataset(opt, gen3);
+  CHECK(levels(again->get(3).A) == levels(third->get(3).A));
+
+  // Test phase: the whole images, sides rounded to multiples of 4 (90 x 70 -> 88 x 72).
+  opt.phase = "test";
+  opt.transform.preprocess = "none";
+  opt.transform.no_flip = true;
+  auto test = create_dataset(opt, gen);
+  const Sample s = test->get(0);
+  CHECK(s.A.shape() == Shape{1, 3, 80, 120});
+  CHECK(s.B.shape() == Shape{1, 3, 72, 88});
+
+  // Exactly one image each.
+  save_image(constant_image(20, 20, 1), dir.file("trainA/second.png"));
+  CHECK(test::error_of([&] { create_dataset(opt, gen); })
+            .find("holds 2 images; the singleimage dataset (SinCUT) takes exactly one") != std::string::npos);
+}
