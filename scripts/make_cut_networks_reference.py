@@ -41,7 +41,10 @@ Writes
         <case>.eval    the output in eval mode
         <case>.train   (batch norm) the output in train mode
         <case>.feat.<i>  (generators) netG(x, layers=[0, 4, 8, 12, 16], encode_only=True)[i],
-                         CUT's nce_layers, in eval mode
+                         CUT's nce_layers, in eval mode. The ReLUs are in place, as networks.py's,
+                         so a tapped output that the next layers run through [Identity,] ReLU is
+                         relu'd by the time CUT reads it (G_resnet_4blocks_none's layer 4,
+                         G_resnet_4blocks_instance_noaa's layer 8); the C++ side reproduces that.
 """
 import json
 import math
