@@ -1,10 +1,12 @@
 #include "models/cyclegan_networks.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <vector>
 
+#include "models/antialias.h"
 #include "nn/init.h"
 #include "tensor/error.h"
 #include "weights/json.h"
@@ -95,28 +97,70 @@ ResnetBlock::ResnetBlock(int64_t dim, PaddingType padding_type, NormType norm, b
 Tensor ResnetBlock::forward(const Tensor& x) { return x + conv_block->forward(x); }
 
 ResnetGenerator::ResnetGenerator(int64_t input_nc, int64_t output_nc, int64_t ngf, NormType norm, bool use_dropout,
-                                 int64_t n_blocks, PaddingType padding_type)
+                                 int64_t n_blocks, PaddingType padding_type, bool no_antialias, bool no_antialias_up)
     : input_nc(input_nc), output_nc(output_nc), ngf(ngf), n_blocks(n_blocks), norm(norm), use_dropout(use_dropout),
-      padding_type(padding_type) {
+      padding_type(padding_type), no_antialias(no_antialias), no_antialias_up(no_antialias_up) {
   SG_CHECK(input_nc > 0 && output_nc > 0 && ngf > 0 && n_blocks >= 0, "ResnetGenerator: bad arguments input_nc=",
            input_nc, " output_nc=", output_nc, " ngf=", ngf, " n_blocks=", n_blocks);
   const bool bias = conv_bias(norm);
   Layers layers = {reflection_pad(3), conv(input_nc, ngf, 7, 1, 0, bias), make_norm_layer(norm, ngf), relu()};
+  auto add = [&](std::initializer_list<ModulePtr> ms) { layers.insert(layers.end(), ms); };
   int64_t channels = ngf;
-  for (int i = 0; i < 2; ++i, channels *= 2)  // downsampling
-    for (auto& m : {conv(channels, 2 * channels, 3, 2, 1, bias), make_norm_layer(norm, 2 * channels), relu()})
-      layers.push_back(m);
+  for (int i = 0; i < 2; ++i, channels *= 2) {  // downsampling
+    if (no_antialias)
+      add({conv(channels, 2 * channels, 3, 2, 1, bias), make_norm_layer(norm, 2 * channels), relu()});
+    else  // CUT: the stride moves into a blur-and-subsample after the ReLU
+      add({conv(channels, 2 * channels, 3, 1, 1, bias), make_norm_layer(norm, 2 * channels), relu(),
+           std::make_shared<Downsample>(2 * channels)});
+  }
   for (int64_t i = 0; i < n_blocks; ++i)
     layers.push_back(std::make_shared<ResnetBlock>(channels, padding_type, norm, use_dropout, bias));
-  for (int i = 0; i < 2; ++i, channels /= 2)  // upsampling: 3x3, stride 2, padding 1, output_padding 1 doubles the size
-    for (auto& m : {up_conv(channels, channels / 2, 3, 1, 1, bias), make_norm_layer(norm, channels / 2), relu()})
-      layers.push_back(m);
-  for (auto& m : {reflection_pad(3), conv(ngf, output_nc, 7, 1, 0, /*bias=*/true), ModulePtr(std::make_shared<nn::Tanh>())})
-    layers.push_back(m);
+  for (int i = 0; i < 2; ++i, channels /= 2) {  // upsampling
+    if (no_antialias_up)  // 3x3, stride 2, padding 1, output_padding 1 doubles the size
+      add({up_conv(channels, channels / 2, 3, 1, 1, bias), make_norm_layer(norm, channels / 2), relu()});
+    else  // CUT: zero-stuff and blur, then a stride-1 convolution
+      add({std::make_shared<Upsample>(channels), conv(channels, channels / 2, 3, 1, 1, bias),
+           make_norm_layer(norm, channels / 2), relu()});
+  }
+  add({reflection_pad(3), conv(ngf, output_nc, 7, 1, 0, /*bias=*/true), std::make_shared<nn::Tanh>()});
   model = register_module("model", std::make_shared<nn::Sequential>(layers));
 }
 
 Tensor ResnetGenerator::forward(const Tensor& x) { return model->forward(x); }
+
+nn::FeaturesAndOutput ResnetGenerator::forward_features(const Tensor& x, const std::vector<int64_t>& layers,
+                                                        bool encode_only) {
+  const int64_t n = int64_t(model->size());
+  for (int64_t i : layers)
+    SG_CHECK(i >= -1 && i < n, "ResnetGenerator::forward_features: layer ", i, " out of range (", n,
+             " layers; -1 means the end)");
+  nn::FeaturesAndOutput out;
+  if (layers.empty()) {
+    out.output = forward(x);
+    return out;
+  }
+  // CUT's early return compares with layers[-1] after appending len(model) for a -1.
+  const bool has_end = std::find(layers.begin(), layers.end(), -1) != layers.end();
+  const int64_t stop_after = has_end ? n : layers.back();
+  std::vector<size_t> aliases;  // the features that are, in torch, the very tensor h
+  Tensor h = x;
+  for (int64_t i = 0; i < n; ++i) {
+    nn::Module& layer = *(*model)[size_t(i)];
+    h = layer.forward(h);
+    // torch: Identity returns its input and ReLU(True) overwrites it, so the features that were h now hold the result
+    if (dynamic_cast<nn::ReLU*>(&layer) || dynamic_cast<nn::Identity*>(&layer))
+      for (size_t a : aliases) out.features[a] = h;
+    else
+      aliases.clear();
+    if (std::find(layers.begin(), layers.end(), i) != layers.end()) {
+      aliases.push_back(out.features.size());
+      out.features.push_back(h);
+    }
+    if (encode_only && i == stop_after) return out;
+  }
+  out.output = h;
+  return out;
+}
 
 UnetSkipConnectionBlock::UnetSkipConnectionBlock(int64_t outer_nc, int64_t inner_nc, int64_t input_nc,
                                                  ModulePtr submodule, bool outermost, bool innermost, NormType norm,
@@ -169,19 +213,25 @@ Tensor UnetGenerator::forward(const Tensor& x) {
   return model->forward(x);
 }
 
-NLayerDiscriminator::NLayerDiscriminator(int64_t input_nc, int64_t ndf, int64_t n_layers, NormType norm)
-    : input_nc(input_nc), ndf(ndf), n_layers(n_layers), norm(norm) {
+NLayerDiscriminator::NLayerDiscriminator(int64_t input_nc, int64_t ndf, int64_t n_layers, NormType norm,
+                                         bool no_antialias)
+    : input_nc(input_nc), ndf(ndf), n_layers(n_layers), norm(norm), no_antialias(no_antialias) {
   SG_CHECK(input_nc > 0 && ndf > 0 && n_layers >= 1, "NLayerDiscriminator: bad arguments input_nc=", input_nc,
            " ndf=", ndf, " n_layers=", n_layers);
   const bool bias = conv_bias(norm);
-  Layers layers = {conv(input_nc, ndf, 4, 2, 1, /*bias=*/true), leaky_relu_02()};
+  // A stride-2 convolution, or (CUT) the same at stride 1 with a Downsample after its activation.
+  const int64_t down_stride = no_antialias ? 2 : 1;
+  Layers layers = {conv(input_nc, ndf, 4, down_stride, 1, /*bias=*/true), leaky_relu_02()};
+  if (!no_antialias) layers.push_back(std::make_shared<Downsample>(ndf));
   int64_t mult = 1;
   for (int64_t n = 1; n <= n_layers; ++n) {
     const int64_t prev = mult;
     mult = std::min<int64_t>(int64_t(1) << std::min<int64_t>(n, 4), 8);
-    const int64_t stride = n < n_layers ? 2 : 1;  // the last of these keeps the size
-    for (auto& m : {conv(ndf * prev, ndf * mult, 4, stride, 1, bias), make_norm_layer(norm, ndf * mult), leaky_relu_02()})
+    const bool last = n == n_layers;  // the last of these keeps the size
+    for (auto& m : {conv(ndf * prev, ndf * mult, 4, last ? 1 : down_stride, 1, bias), make_norm_layer(norm, ndf * mult),
+                    leaky_relu_02()})
       layers.push_back(m);
+    if (!last && !no_antialias) layers.push_back(std::make_shared<Downsample>(ndf * mult));
   }
   layers.push_back(conv(ndf * mult, 1, 4, 1, 1, /*bias=*/true));
   model = register_module("model", std::make_shared<nn::Sequential>(layers));
@@ -225,31 +275,71 @@ void init_weights(Module& net, const std::string& init_type, double init_gain, G
   });
 }
 
+namespace {
+
+// define_G of both repositories: `cut` adds resnet_4blocks and names CUT's generators stylegrad lacks.
+std::shared_ptr<Module> make_G(int64_t input_nc, int64_t output_nc, int64_t ngf, const std::string& netG,
+                               const std::string& norm, bool use_dropout, bool no_antialias, bool no_antialias_up,
+                               bool cut) {
+  const NormType n = norm_type_from_name(norm);
+  auto resnet = [&](int64_t blocks) {
+    return std::make_shared<ResnetGenerator>(input_nc, output_nc, ngf, n, use_dropout, blocks, PaddingType::reflect,
+                                             no_antialias, no_antialias_up);
+  };
+  if (netG == "resnet_9blocks") return resnet(9);
+  if (netG == "resnet_6blocks") return resnet(6);
+  if (cut && netG == "resnet_4blocks") return resnet(4);
+  if (netG == "unet_128") return std::make_shared<UnetGenerator>(input_nc, output_nc, 7, ngf, n, use_dropout);
+  if (netG == "unet_256") return std::make_shared<UnetGenerator>(input_nc, output_nc, 8, ngf, n, use_dropout);
+  if (cut && (netG == "stylegan2" || netG == "smallstylegan2" || netG == "resnet_cat"))
+    throw Error("--netG: CUT's generator '" + netG + "' is not implemented in stylegrad (expected resnet_9blocks, "
+                "resnet_6blocks, resnet_4blocks, unet_128 or unet_256)");
+  throw Error("--netG: unknown generator '" + netG + "' (expected resnet_9blocks, resnet_6blocks, " +
+              (cut ? "resnet_4blocks, " : "") + "unet_128 or unet_256)");
+}
+
+std::shared_ptr<Module> make_D(int64_t input_nc, int64_t ndf, const std::string& netD, int64_t n_layers_D,
+                               const std::string& norm, bool no_antialias, bool cut) {
+  const NormType n = norm_type_from_name(norm);
+  if (netD == "basic") return std::make_shared<NLayerDiscriminator>(input_nc, ndf, 3, n, no_antialias);
+  if (netD == "n_layers") return std::make_shared<NLayerDiscriminator>(input_nc, ndf, n_layers_D, n, no_antialias);
+  if (netD == "pixel") return std::make_shared<PixelDiscriminator>(input_nc, ndf, n);
+  if (cut && (netD == "patch" || netD == "stylegan2" || netD == "tilestylegan2"))
+    throw Error("--netD: CUT's discriminator '" + netD +
+                "' is not implemented in stylegrad (expected basic, n_layers or pixel)");
+  throw Error("--netD: unknown discriminator '" + netD + "' (expected basic, n_layers or pixel)");
+}
+
+}  // namespace
+
 std::shared_ptr<Module> define_G(int64_t input_nc, int64_t output_nc, int64_t ngf, const std::string& netG,
                                  const std::string& norm, bool use_dropout, const std::string& init_type,
                                  double init_gain, Generator& gen) {
-  const NormType n = norm_type_from_name(norm);
-  std::shared_ptr<Module> net;
-  if (netG == "resnet_9blocks") net = std::make_shared<ResnetGenerator>(input_nc, output_nc, ngf, n, use_dropout, 9);
-  else if (netG == "resnet_6blocks") net = std::make_shared<ResnetGenerator>(input_nc, output_nc, ngf, n, use_dropout, 6);
-  else if (netG == "unet_128") net = std::make_shared<UnetGenerator>(input_nc, output_nc, 7, ngf, n, use_dropout);
-  else if (netG == "unet_256") net = std::make_shared<UnetGenerator>(input_nc, output_nc, 8, ngf, n, use_dropout);
-  else
-    throw Error("--netG: unknown generator '" + netG +
-                "' (expected resnet_9blocks, resnet_6blocks, unet_128 or unet_256)");
+  auto net = make_G(input_nc, output_nc, ngf, netG, norm, use_dropout, true, true, /*cut=*/false);
   init_weights(*net, init_type, init_gain, gen);
+  return net;
+}
+
+std::shared_ptr<Module> define_G(int64_t input_nc, int64_t output_nc, int64_t ngf, const std::string& netG,
+                                 const std::string& norm, bool use_dropout, const std::string& init_type,
+                                 double init_gain, bool no_antialias, bool no_antialias_up, Generator& gen) {
+  auto net = make_G(input_nc, output_nc, ngf, netG, norm, use_dropout, no_antialias, no_antialias_up, /*cut=*/true);
+  init_weights(*net, init_type, init_gain, gen);  // the Downsample / Upsample filters are buffers: left alone
   return net;
 }
 
 std::shared_ptr<Module> define_D(int64_t input_nc, int64_t ndf, const std::string& netD, int64_t n_layers_D,
                                  const std::string& norm, const std::string& init_type, double init_gain,
                                  Generator& gen) {
-  const NormType n = norm_type_from_name(norm);
-  std::shared_ptr<Module> net;
-  if (netD == "basic") net = std::make_shared<NLayerDiscriminator>(input_nc, ndf, 3, n);
-  else if (netD == "n_layers") net = std::make_shared<NLayerDiscriminator>(input_nc, ndf, n_layers_D, n);
-  else if (netD == "pixel") net = std::make_shared<PixelDiscriminator>(input_nc, ndf, n);
-  else throw Error("--netD: unknown discriminator '" + netD + "' (expected basic, n_layers or pixel)");
+  auto net = make_D(input_nc, ndf, netD, n_layers_D, norm, true, /*cut=*/false);
+  init_weights(*net, init_type, init_gain, gen);
+  return net;
+}
+
+std::shared_ptr<Module> define_D(int64_t input_nc, int64_t ndf, const std::string& netD, int64_t n_layers_D,
+                                 const std::string& norm, const std::string& init_type, double init_gain,
+                                 bool no_antialias, Generator& gen) {
+  auto net = make_D(input_nc, ndf, netD, n_layers_D, norm, no_antialias, /*cut=*/true);
   init_weights(*net, init_type, init_gain, gen);
   return net;
 }
@@ -259,7 +349,7 @@ std::shared_ptr<Module> define_D(int64_t input_nc, int64_t ndf, const std::strin
 namespace {
 
 std::string resnet_netG(int64_t n_blocks) {
-  return n_blocks == 9 ? "resnet_9blocks" : n_blocks == 6 ? "resnet_6blocks" : "";
+  return n_blocks == 9 ? "resnet_9blocks" : n_blocks == 6 ? "resnet_6blocks" : n_blocks == 4 ? "resnet_4blocks" : "";
 }
 std::string unet_netG(int64_t num_downs) { return num_downs == 7 ? "unet_128" : num_downs == 8 ? "unet_256" : ""; }
 
@@ -268,6 +358,12 @@ std::string unet_netG(int64_t num_downs) { return num_downs == 7 ? "unet_128" : 
 std::string describe_network(const Module& net) {
   auto norm_part = [](NormType n) { return std::string(", norm ") + norm_type_name(n); };
   auto dropout_part = [](bool d) { return std::string(d ? ", dropout" : ", no dropout"); };
+  // nothing for CycleGAN's layout, which most networks have
+  auto antialias_part = [](bool no_down, bool no_up) {
+    return std::string(no_down && no_up ? "" : !no_down && !no_up ? ", anti-aliased"
+                                         : no_up                  ? ", anti-aliased down, --no_antialias_up"
+                                                                  : ", --no_antialias, anti-aliased up");
+  };
   auto nc = [](int64_t in, int64_t out) {
     return "input_nc " + std::to_string(in) + ", output_nc " + std::to_string(out);
   };
@@ -280,7 +376,7 @@ std::string describe_network(const Module& net) {
            nc(g->input_nc, g->output_nc) + ", ngf " + std::to_string(g->ngf) + norm_part(g->norm) +
            dropout_part(g->use_dropout) +
            (g->padding_type == PaddingType::reflect ? "" : std::string(", padding ") + padding_type_name(g->padding_type)) +
-           ")";
+           antialias_part(g->no_antialias, g->no_antialias_up) + ")";
   if (auto* g = dynamic_cast<const UnetGenerator*>(&net))
     return head(unet_netG(g->num_downs), "UnetGenerator", "num_downs " + std::to_string(g->num_downs)) +
            nc(g->input_nc, g->output_nc) + ", ngf " + std::to_string(g->ngf) + norm_part(g->norm) +
@@ -288,7 +384,7 @@ std::string describe_network(const Module& net) {
   if (auto* d = dynamic_cast<const NLayerDiscriminator*>(&net))
     return std::string(d->n_layers == 3 ? "basic" : "n_layers") + " (NLayerDiscriminator, n_layers " +
            std::to_string(d->n_layers) + ", input_nc " + std::to_string(d->input_nc) + ", ndf " +
-           std::to_string(d->ndf) + norm_part(d->norm) + ")";
+           std::to_string(d->ndf) + norm_part(d->norm) + (d->no_antialias ? "" : ", anti-aliased") + ")";
   if (auto* d = dynamic_cast<const PixelDiscriminator*>(&net))
     return "pixel (PixelDiscriminator, input_nc " + std::to_string(d->input_nc) + ", ndf " + std::to_string(d->ndf) +
            norm_part(d->norm) + ")";
@@ -331,6 +427,9 @@ struct Layout {
   int64_t convs = 0;                // 4-d weights (convolutions, transposed or not)
   std::string norm;                 // batch (BatchNorm statistics beside a weight) | instance (every conv has a bias) | none
   Shape first_conv, last_conv;      // shapes of the first and last 4-d weight, in state_dict order
+  // CUT's anti-aliasing: the first model.<i>.filt (a Downsample / Upsample buffer) before
+  // the residual blocks (or anywhere in a discriminator), and the first after them; "" if none
+  std::string down_filt, up_filt;
 };
 
 Layout layout_of(const NamedTensors& state) {
@@ -340,6 +439,7 @@ Layout layout_of(const NamedTensors& state) {
   std::set<int64_t> blocks;
   int64_t first_block = -1;
   bool every_conv_has_bias = true, batch_norm = false;
+  std::vector<std::pair<int64_t, std::string>> filts;
   for (const auto& [key, t] : state) {
     const std::vector<std::string> parts = split_dots(key);
     const auto [module, leaf] = split_last(key);
@@ -362,6 +462,12 @@ Layout layout_of(const NamedTensors& state) {
       if (!keys.count(module + ".bias")) every_conv_has_bias = false;
     }
     if (leaf == "running_var" && keys.count(module + ".weight")) batch_norm = true;
+    if (leaf == "filt" && parts.size() == 3 && parts[0] == "model" && is_index(parts[1]))
+      filts.emplace_back(std::stoll(parts[1]), key);
+  }
+  for (const auto& [index, key] : filts) {  // blocks.empty(): a discriminator's filters all downsample
+    std::string& first = blocks.empty() || index < *blocks.begin() ? l.down_filt : l.up_filt;
+    if (first.empty()) first = key;
   }
   l.resnet_blocks = int64_t(blocks.size());
   std::sort(l.block_convs.begin(), l.block_convs.end());
@@ -393,11 +499,37 @@ std::string describe(BlockLayout b) {
          (b.padding_layers ? "padding layers" : "zero padding in the convolutions");
 }
 
+// CUT's Downsample / Upsample filters in the file but not in the network, or
+// the reverse (each shifts every later layer's index), with the flag to change;
+// "" when both agree.
+std::string antialias_hint(const Layout& file, const Layout& mine) {
+  const bool generator = mine.kind == "ResnetGenerator";
+  if (file.kind != mine.kind || !(generator || mine.kind == "NLayerDiscriminator")) return "";
+  const bool file_down = !file.down_filt.empty(), file_up = !file.up_filt.empty();
+  const bool down = file_down != !mine.down_filt.empty();  // the file and the network differ there
+  const bool up = generator && file_up != !mine.up_filt.empty();
+  auto clause = [](bool file_has, const std::string& layers, const std::string& key, const std::string& flags) {
+    if (file_has)
+      return "the file looks anti-aliased (it has CUT's " + layers + " filters, '" + key +
+             "'), this network is not: build it without " + flags;
+    return "the file does not look anti-aliased (it has no " + layers + " filters: CycleGAN's layout, or CUT's " +
+           flags + "), this network is: build it with " + flags;
+  };
+  if (down && up && file_down == file_up)
+    return clause(file_down, "Downsample and Upsample", file_down ? file.down_filt : "",
+                  "--no_antialias and --no_antialias_up");
+  std::string out;
+  if (down) out = clause(file_down, "Downsample", file.down_filt, "--no_antialias");
+  if (up) out += (out.empty() ? "" : "; ") + clause(file_up, "Upsample", file.up_filt, "--no_antialias_up");
+  return out;
+}
+
 // One sentence naming what differs between the file and the network, or "".
 std::string hint(const Layout& file, const Layout& mine, const Module& net) {
   auto a = [](const std::string& kind) { return (kind[0] == 'N' ? "an " : "a ") + kind; };
   if (!file.kind.empty() && !mine.kind.empty() && file.kind != mine.kind)
     return "the file holds " + a(file.kind) + ", not " + a(mine.kind);
+  if (const std::string why = antialias_hint(file, mine); !why.empty()) return why;
   if (mine.kind == "ResnetGenerator" && file.kind == mine.kind) {
     const auto* g = dynamic_cast<const ResnetGenerator*>(&net);
     const std::string name = g ? resnet_netG(g->n_blocks) : "";

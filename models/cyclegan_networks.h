@@ -1,5 +1,8 @@
 // The generators and discriminators of CycleGAN and pix2pix, as
-// junyanz/pytorch-CycleGAN-and-pix2pix defines them in models/networks.py:
+// junyanz/pytorch-CycleGAN-and-pix2pix defines them in models/networks.py, and
+// CUT's anti-aliased variants of the ResnetGenerator and NLayerDiscriminator
+// (taesungp/contrastive-unpaired-translation, models/networks.py: the same
+// classes with no_antialias / no_antialias_up, and define_G / define_D with them):
 // same layers, same order, same module nesting, so that state_dict keys are
 // the official ones ("model.1.weight", "model.10.conv_block.1.weight",
 // "model.model.1.model.3.model.1.weight", ...) and the released .pth files
@@ -14,6 +17,7 @@
 //   UnetGenerator, UnetSkipConnectionBlock    UnetGenerator, UnetSkipConnectionBlock
 //   NLayerDiscriminator                       NLayerDiscriminator (netD basic | n_layers)
 //   PixelDiscriminator                        PixelDiscriminator (netD pixel)
+//   Downsample, Upsample (CUT)                models/antialias.h
 //   load_official_network                     models/base_model.py: BaseModel.load_networks
 //                                             and __patch_instance_norm_state_dict
 // (GANLoss, get_scheduler and cal_gradient_penalty belong to the trainer.)
@@ -21,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nn/layers.h"
 
@@ -72,16 +77,37 @@ class ResnetBlock : public nn::Module {
 //   then twice ConvTranspose2d(3, stride 2, padding 1, output_padding 1), norm, ReLU (4 ngf -> 2 ngf -> ngf)
 //   ReflectionPad2d(3), conv7x7(ngf, output_nc) with a bias, Tanh
 // resnet_9blocks: model.10 ... model.18 are the blocks, model.26 the last conv.
+//
+// CUT's ResnetGenerator(..., padding_type, no_antialias=False, no_antialias_up=False)
+// adds two flags; both true is the layout above (CycleGAN's), and so are the
+// defaults here, for CycleGAN's callers (CUT's define_G below takes them explicitly).
+//   no_antialias false: each downsampling is conv3x3 stride 1, norm, ReLU, Downsample(channels)
+//     (4 layers, not 3: the blocks start at model.12)
+//   no_antialias_up false: each upsampling is Upsample(channels), conv3x3 stride 1 padding 1
+//     (channels -> channels / 2), norm, ReLU (4 layers, not 3)
+// CUT's resnet_9blocks (both false): model.7 and model.11 are Downsamples, model.12 ... model.20
+// the blocks, model.21 and model.25 Upsamples, model.30 the last conv. CUT's nce_layers
+// 0,4,8,12,16 tap the padded input, the two downsampling convolutions, blocks 1 and 5.
 class ResnetGenerator : public nn::Module {
  public:
   ResnetGenerator(int64_t input_nc, int64_t output_nc, int64_t ngf = 64, NormType norm = NormType::batch,
-                  bool use_dropout = false, int64_t n_blocks = 6, PaddingType padding_type = PaddingType::reflect);
+                  bool use_dropout = false, int64_t n_blocks = 6, PaddingType padding_type = PaddingType::reflect,
+                  bool no_antialias = true, bool no_antialias_up = true);
   Tensor forward(const Tensor& x) override;  // model(x)
-  std::shared_ptr<nn::Sequential> model;     // CUT taps its layers: model->forward_features(x, layers)
+  // CUT's forward(input, layers, encode_only): the outputs of model's children
+  // `layers` (nce_layers) as Sequential::forward_features gives them, with one
+  // difference that is torch's: networks.py's ReLUs are in place (nn.ReLU(True))
+  // and its 'none' norm layer returns its input, so a tapped output that the next
+  // children run through [Identity,] ReLU is overwritten by that ReLU before CUT
+  // reads it: that feature is relu(h) (with --normG none, layer 4 is relu(conv);
+  // with --no_antialias, layer 8 is relu(norm)). CUT's defaults tap none such.
+  nn::FeaturesAndOutput forward_features(const Tensor& x, const std::vector<int64_t>& layers, bool encode_only = false);
+  std::shared_ptr<nn::Sequential> model;
   const int64_t input_nc, output_nc, ngf, n_blocks;
   const NormType norm;
   const bool use_dropout;
   const PaddingType padding_type;
+  const bool no_antialias, no_antialias_up;
 };
 
 // UnetSkipConnectionBlock(outer_nc, inner_nc, input_nc=None, submodule=None,
@@ -131,13 +157,20 @@ class UnetGenerator : public nn::Module {
 //   conv(-> ndf min(2^n_layers, 8), stride 1), norm, LeakyReLU,
 //   conv(-> 1, stride 1, with a bias)
 // --netD basic is n_layers 3 (70x70 patches); --netD n_layers takes --n_layers_D.
+//
+// CUT's no_antialias=False (here: false; the default true is CycleGAN's layout
+// above): every stride-2 convolution runs at stride 1 and is followed, after
+// its LeakyReLU, by a Downsample(channels). CUT's basic D: model.0 conv, model.2,
+// .6, .10 Downsamples, model.3, .7, .11 conv + norm at .4, .8, .12, model.14 the last conv.
 class NLayerDiscriminator : public nn::Module {
  public:
-  NLayerDiscriminator(int64_t input_nc, int64_t ndf = 64, int64_t n_layers = 3, NormType norm = NormType::batch);
+  NLayerDiscriminator(int64_t input_nc, int64_t ndf = 64, int64_t n_layers = 3, NormType norm = NormType::batch,
+                      bool no_antialias = true);
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<nn::Sequential> model;
   const int64_t input_nc, ndf, n_layers;
   const NormType norm;
+  const bool no_antialias;
 };
 
 // PixelDiscriminator(input_nc, ndf=64, norm_layer=BatchNorm2d), the 1x1 PixelGAN:
@@ -182,6 +215,26 @@ std::shared_ptr<nn::Module> define_D(int64_t input_nc, int64_t ndf, const std::s
                                      const std::string& norm = "batch", const std::string& init_type = "normal",
                                      double init_gain = 0.02, Generator& gen = default_generator());
 
+// CUT's define_G(input_nc, output_nc, ngf, netG, norm, use_dropout, init_type,
+// init_gain, no_antialias, no_antialias_up): the same, with the ResnetGenerator's
+// two flags (the U-Nets ignore them, as networks.py does) and netG resnet_4blocks
+// too. The flags have no defaults here, so that a call without them is CycleGAN's
+// define_G above; CUT's are false (anti-aliased), its options' --no_antialias
+// and --no_antialias_up. (CUT's stylegan2, smallstylegan2 and resnet_cat are not
+// implemented: one error line.) CUT's defaults: --netG resnet_9blocks --ngf 64
+// --normG instance --no_dropout --init_type xavier --init_gain 0.02.
+std::shared_ptr<nn::Module> define_G(int64_t input_nc, int64_t output_nc, int64_t ngf, const std::string& netG,
+                                     const std::string& norm, bool use_dropout, const std::string& init_type,
+                                     double init_gain, bool no_antialias, bool no_antialias_up,
+                                     Generator& gen = default_generator());
+
+// CUT's define_D(input_nc, ndf, netD, n_layers_D, norm, init_type, init_gain,
+// no_antialias): the NLayerDiscriminator gets no_antialias (pixel ignores it).
+// CUT's defaults: --netD basic --ndf 64 --n_layers_D 3 --normD instance, anti-aliased.
+std::shared_ptr<nn::Module> define_D(int64_t input_nc, int64_t ndf, const std::string& netD, int64_t n_layers_D,
+                                     const std::string& norm, const std::string& init_type, double init_gain,
+                                     bool no_antialias, Generator& gen = default_generator());
+
 // What load_official_network did to the file's state_dict before loading it.
 struct OfficialLoadReport {
   int64_t tensors = 0;                      // tensors copied into the network
@@ -209,7 +262,9 @@ struct OfficialLoadReport {
 //   G_A: 'latest_net_G_A.pth' does not fit resnet_9blocks (ResnetGenerator, ...):
 //   'model.16.conv_block.1.weight' [256, 256, 3, 3] is not in the file; the file
 //   has 6 residual blocks, --netG resnet_9blocks expects 9
-// Hints: generator or discriminator kind, residual blocks, U-Net levels,
+// Hints: generator or discriminator kind, anti-aliasing (CUT's Downsample /
+// Upsample filters in the file but not in the network, or the reverse:
+// --no_antialias, --no_antialias_up), residual blocks, U-Net levels,
 // n_layers_D, Dropout or padding in the residual blocks (they shift
 // conv_block indices), --norm, --ngf / --ndf, --input_nc. On an error the
 // network is unchanged. `what` names the network in messages ("netG_A").
