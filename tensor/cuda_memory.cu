@@ -21,7 +21,9 @@ bool cuda_available() {
 }
 
 void* cuda_alloc(size_t nbytes, int device_index) {
-  cuda_check(cudaSetDevice(device_index), "cudaSetDevice");
+  const cudaError_t set = cudaSetDevice(device_index);
+  SG_CHECK(set == cudaSuccess, "device cuda:", device_index, ": ", cudaGetErrorString(set),
+           "; device cuda-emulated runs the CUDA kernels on the CPU");
   void* p = nullptr;
   cuda_check(cudaMalloc(&p, nbytes ? nbytes : 1), "cudaMalloc");
   return p;

@@ -31,7 +31,9 @@ Storage::~Storage() {
 #ifndef STYLEGRAD_WITH_CUDA
 // CPU-only build: the CUDA hooks say clearly that there is no CUDA.
 static const char* kNoCuda = "this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)";
-void* cuda_alloc(size_t, int) { throw Error(kNoCuda); }
+void* cuda_alloc(size_t, int) {
+  throw Error(std::string(kNoCuda) + "; device cuda-emulated runs the CUDA kernels on the CPU");
+}
 void cuda_free(void*, int) {}
 bool cuda_available() { return false; }
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {

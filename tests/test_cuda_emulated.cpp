@@ -303,6 +303,11 @@ TEST_CASE("cuda-emulated device: parse, str, to() and back") {
 #ifndef STYLEGRAD_WITH_CUDA
   CHECK(error_of([] { kernels_on(Device::cuda()); }).find("no CUDA support") != std::string::npos);
 #endif
+  if (!cuda_available()) {  // no GPU (or no CUDA in this build): the error names the way out
+    TensorOptions on_gpu;
+    on_gpu.device = Device::cuda();
+    CHECK(error_of([&] { empty({2}, on_gpu); }).find("cuda-emulated") != std::string::npos);
+  }
   CHECK(error_of([] { throw_no_kernel("conv2d", Device::cuda_emulated()); }) ==
         "conv2d: no kernel on device cuda-emulated");
 }
