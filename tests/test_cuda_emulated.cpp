@@ -2,6 +2,8 @@
 // against CUDA's semantics, then the CUDA kernels (kernels/cuda/*.cuh) run
 // through the cuda-emulated kernel table against the CPU ones, on odd sizes,
 // non-contiguous inputs and sizes that are not multiples of the GEMM's tile.
+#include <omp.h>
+
 #include <numeric>
 
 #include "kernels/cuda/common.cuh"
@@ -131,6 +133,14 @@ __global__ void reverse_dynamic_kernel(float* out, const float* in) {
   out[base + t] = buffer[blockDim.x - 1 - t];
 }
 
+// Blocks on at least 4 OS threads, whatever the machine or OMP_NUM_THREADS say,
+// so that blocks really run at the same time.
+struct FourOmpThreads {
+  int before = omp_get_max_threads();
+  FourOmpThreads() { omp_set_num_threads(4); }
+  ~FourOmpThreads() { omp_set_num_threads(before); }
+};
+
 // The definitions of the shuffles, written out for the reference.
 int shfl_ref(const std::vector<int>& v, unsigned lane, int src, int width) {
   return v[(lane / width) * width + unsigned(src) % unsigned(width)];
@@ -179,6 +189,7 @@ TEST_CASE("cuda-emulated: a missing __syncthreads shows up as a wrong value, the
 }
 
 TEST_CASE("cuda-emulated: __shared__ is one per block, shared by its threads (blocks in parallel)") {
+  FourOmpThreads parallel;
   const int blocks = 37, threads = 128;
   std::vector<int> seen(blocks * threads, -1), sums(blocks, -1);
   SG_LAUNCH(shared_per_block_kernel, blocks, threads, 0, nullptr)(seen.data(), sums.data());
@@ -206,6 +217,7 @@ TEST_CASE("cuda-emulated: threadIdx, blockIdx, blockDim, gridDim in 3-D") {
 }
 
 TEST_CASE("cuda-emulated: atomics under contention across blocks") {
+  FourOmpThreads parallel;
   const int blocks = 64, threads = 256, n = blocks * threads;
   int count = 0, imax = -1;
   float fsum = 0;
