@@ -3,7 +3,7 @@
 // code (x.reshape(...).transpose(0, 1)), and defined here, above the tensor
 // layer, because each one is a call into ops/ops.h or a kernel.
 #include "autograd/grad_mode.h"
-#include "kernels/cpu/copy.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 #include "tensor/storage.h"
 
@@ -68,16 +68,14 @@ static void check_inplace(const Tensor& t, const char* op) {
 Tensor& Tensor::copy_(const Tensor& src) {
   check_inplace(*this, "copy_");
   Tensor s = src.device() == device() ? src : src.to(device());
-  SG_CHECK(device().is_cpu(), "copy_: no CUDA kernel yet");
-  cpu::copy(s.shape() == shape() ? s : sg::expand(s.detach(), shape()), *this);
+  kernel_for(device(), &KernelTable::copy, "copy_")(s.shape() == shape() ? s : sg::expand(s.detach(), shape()), *this);
   storage()->bump_version();  // add_ and mul_ write through here too
   return *this;
 }
 
 Tensor& Tensor::fill_(double v) {
   check_inplace(*this, "fill_");
-  SG_CHECK(device().is_cpu(), "fill_: no CUDA kernel yet");
-  cpu::fill(*this, v);
+  kernel_for(device(), &KernelTable::fill, "fill_")(*this, v);
   storage()->bump_version();
   return *this;
 }

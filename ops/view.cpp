@@ -1,19 +1,19 @@
 // View ops: new shape/strides over the same storage, no copy. Each backward is
 // another view op (or a copy op), so they differentiate to any order.
 #include "kernels/cpu/copy.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
 
 namespace {
 
-// A contiguous copy of any view (no history).
+// A contiguous copy of any view (no history), by the copy kernel of x's device.
 Tensor materialize(const Tensor& x, DType t) {
-  require_cpu("contiguous", x);
   TensorOptions o(t);
   o.device = x.device();
   Tensor y = empty(x.shape(), o);
-  cpu::copy(x, y);
+  kernel_for(x.device(), &KernelTable::copy, "contiguous")(x, y);
   return y;
 }
 

@@ -3,6 +3,7 @@
 // op names itself in a "no CUDA kernel" error when handed a CUDA tensor.
 #include <cuda_runtime.h>
 
+#include <cstring>
 #include <string>
 
 #include "tensor/error.h"
@@ -20,7 +21,9 @@ bool cuda_available() {
 }
 
 void* cuda_alloc(size_t nbytes, int device_index) {
-  cuda_check(cudaSetDevice(device_index), "cudaSetDevice");
+  const cudaError_t set = cudaSetDevice(device_index);
+  SG_CHECK(set == cudaSuccess, "device cuda:", device_index, ": ", cudaGetErrorString(set),
+           "; device cuda-emulated runs the CUDA kernels on the CPU");
   void* p = nullptr;
   cuda_check(cudaMalloc(&p, nbytes ? nbytes : 1), "cudaMalloc");
   return p;
@@ -32,6 +35,12 @@ void cuda_free(void* p, int device_index) {
 }
 
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
+  // cpu and cuda-emulated memory are both host memory (tensor/device.h): a
+  // plain memcpy, which also works in a CUDA build on a machine with no GPU.
+  if (!dst_dev.is_cuda() && !src_dev.is_cuda()) {
+    std::memcpy(dst, src, nbytes);
+    return;
+  }
   cudaMemcpyKind kind = cudaMemcpyHostToHost;
   if (dst_dev.is_cuda() && src_dev.is_cuda()) kind = cudaMemcpyDeviceToDevice;
   else if (dst_dev.is_cuda()) kind = cudaMemcpyHostToDevice;

@@ -1,0 +1,144 @@
+// The host side of the cuda and cuda-emulated kernel tables (kernels/kernel_table.h):
+// each entry checks what its kernels take, describes the tensors as
+// StridedViews and launches. Included once by kernels/cuda/cuda_kernels.cu
+// (nvcc: device pointers, real launches) and once by
+// kernels/cuda_emulated_kernels.cpp (host compiler: host pointers, emulated
+// launches), so both run the same code.
+#pragma once
+#include <vector>
+
+#include "kernels/cuda/elementwise.cuh"
+#include "kernels/cuda/fill_copy.cuh"
+#include "kernels/cuda/gemm.cuh"
+#include "kernels/cuda/reduce.cuh"
+#include "kernels/kernel_table.h"
+#include "tensor/error.h"
+#include "tensor/tensor.h"
+
+namespace sg::SG_KERNELS {
+
+#ifdef __CUDACC__
+constexpr const char* kDeviceName = "cuda";
+#else
+constexpr const char* kDeviceName = "cuda-emulated";
+#endif
+
+// Launches go to the default stream for now (streams per device: not yet).
+static cudaStream_t const kStream = nullptr;
+
+inline StridedView view_of(const Tensor& t) {
+  StridedView v;
+  v.ndim = t.dim();
+  for (int d = 0; d < t.dim(); ++d) {
+    v.size[d] = t.size(d);
+    v.stride[d] = t.stride(d);
+  }
+  return v;
+}
+
+inline void require_f32(const char* op, const Tensor& t) {
+  SG_CHECK(t.dtype() == DType::f32, op, ": the ", kDeviceName, " kernel takes float32, not ",
+           dtype_name(t.dtype()));
+}
+
+inline void fill_entry(const Tensor& dst, double value) {
+  const int64_t n = dst.numel();
+  if (n == 0) return;
+  const StridedView v = view_of(dst);
+  switch (dst.dtype()) {
+    case DType::f32: fill(static_cast<float*>(dst.raw_data()), v, n, float(value), kStream); break;
+    case DType::f64: fill(static_cast<double*>(dst.raw_data()), v, n, value, kStream); break;
+    case DType::i64: fill(static_cast<int64_t*>(dst.raw_data()), v, n, int64_t(value), kStream); break;
+    case DType::b8: fill(static_cast<bool*>(dst.raw_data()), v, n, value != 0, kStream); break;
+  }
+}
+
+template <class T>
+void copy_typed(const Tensor& src, const Tensor& dst) {
+  copy(static_cast<const T*>(src.raw_data()), view_of(src), static_cast<T*>(dst.raw_data()), view_of(dst),
+       dst.numel(), kStream);
+}
+
+inline void copy_entry(const Tensor& src, const Tensor& dst) {
+  SG_CHECK(src.shape() == dst.shape(), "copy: shapes ", src.shape().str(), " and ", dst.shape().str(), " differ");
+  SG_CHECK(src.dtype() == dst.dtype(), "copy: the ", kDeviceName, " kernel does not convert dtypes (",
+           dtype_name(src.dtype()), " to ", dtype_name(dst.dtype()), ")");
+  if (dst.numel() == 0) return;
+  switch (dst.dtype()) {
+    case DType::f32: copy_typed<float>(src, dst); break;
+    case DType::f64: copy_typed<double>(src, dst); break;
+    case DType::i64: copy_typed<int64_t>(src, dst); break;
+    case DType::b8: copy_typed<bool>(src, dst); break;
+  }
+}
+
+inline BinaryOp binary_op_of(cpu::Binary op) {
+  switch (op) {
+    case cpu::Binary::add: return BinaryOp::add;
+    case cpu::Binary::sub: return BinaryOp::sub;
+    case cpu::Binary::mul: return BinaryOp::mul;
+    case cpu::Binary::div: return BinaryOp::div;
+    case cpu::Binary::maximum: return BinaryOp::maximum;
+    case cpu::Binary::minimum: return BinaryOp::minimum;
+    case cpu::Binary::ge_mask: return BinaryOp::ge_mask;
+  }
+  throw Error("binary: unknown op");
+}
+
+inline void binary_entry(cpu::Binary op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  SG_CHECK(a.shape() == out.shape() && b.shape() == out.shape(), "binary: shapes ", a.shape().str(), ", ",
+           b.shape().str(), " and ", out.shape().str(), " differ (expand() broadcast inputs first)");
+  for (const Tensor* t : {&a, &b, &out}) require_f32("binary", *t);
+  if (out.numel() == 0) return;
+  binary(binary_op_of(op), static_cast<const float*>(a.raw_data()), view_of(a), static_cast<const float*>(b.raw_data()),
+         view_of(b), static_cast<float*>(out.raw_data()), view_of(out), out.numel(), kStream);
+}
+
+inline void sum_entry(const Tensor& x, const std::vector<bool>& reduce, const Tensor& out, double scale) {
+  require_f32("sum", x);
+  require_f32("sum", out);
+  SG_CHECK(int(reduce.size()) == x.dim() && out.dim() == x.dim(), "sum: ", reduce.size(), " reduce flags and out ",
+           out.shape().str(), " for x ", x.shape().str());
+  StridedView kept = view_of(x), reduced = view_of(x);
+  int64_t n_reduced = 1;
+  for (int d = 0; d < x.dim(); ++d) {
+    SG_CHECK(out.size(d) == (reduce[d] ? 1 : x.size(d)), "sum: out ", out.shape().str(),
+             " is not the keepdim shape of x ", x.shape().str());
+    (reduce[d] ? kept : reduced).size[d] = 1;
+    if (reduce[d]) n_reduced *= x.size(d);
+  }
+  if (out.numel() == 0) return;
+  sum(static_cast<const float*>(x.raw_data()), kept, reduced, n_reduced, static_cast<float*>(out.raw_data()),
+      view_of(out), out.numel(), float(scale), kStream);
+}
+
+inline void matmul_entry(const Tensor& a, const Tensor& b, const Tensor& out) {
+  for (const Tensor* t : {&a, &b, &out}) require_f32("matmul", *t);
+  const int nd = out.dim();
+  SG_CHECK(nd >= 2 && a.dim() == nd && b.dim() == nd, "matmul: a ", a.shape().str(), ", b ", b.shape().str(),
+           " and out ", out.shape().str(), " need one rank >= 2");
+  const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+  SG_CHECK(b.size(-2) == K && out.size(-2) == M && out.size(-1) == N && out.is_contiguous(), "matmul: a ",
+           a.shape().str(), " times b ", b.shape().str(), " into out ", out.shape().str());
+  GemmBatch batch;
+  int64_t n_batch = 1;
+  batch.batch.ndim = batch.a_batch.ndim = batch.b_batch.ndim = nd - 2 > 0 ? nd - 2 : 1;
+  batch.batch.size[0] = batch.a_batch.size[0] = batch.b_batch.size[0] = 1;
+  for (int d = 0; d < nd - 2; ++d) {
+    SG_CHECK(a.size(d) == out.size(d) && b.size(d) == out.size(d), "matmul: batch dims of a ", a.shape().str(),
+             " and b ", b.shape().str(), " must be expand()ed to out's ", out.shape().str());
+    batch.batch.size[d] = batch.a_batch.size[d] = batch.b_batch.size[d] = out.size(d);
+    batch.a_batch.stride[d] = a.stride(d);
+    batch.b_batch.stride[d] = b.stride(d);
+    n_batch *= out.size(d);
+  }
+  SG_CHECK(n_batch <= 65535, "matmul: a batch of ", n_batch, " matrices is more than the kernel's grid takes (65535)");
+  if (out.numel() == 0) return;
+  sgemm(M, N, K, static_cast<const float*>(a.raw_data()), a.stride(-2), a.stride(-1),
+        static_cast<const float*>(b.raw_data()), b.stride(-2), b.stride(-1), static_cast<float*>(out.raw_data()),
+        batch, n_batch, kStream);
+}
+
+inline const KernelTable kTable{kDeviceName, fill_entry, copy_entry, binary_entry, sum_entry, matmul_entry};
+
+}  // namespace sg::SG_KERNELS
