@@ -174,42 +174,38 @@ ModulatedConv2d::ModulatedConv2d(int64_t in_channel, int64_t out_channel, int64_
 Tensor ModulatedConv2d::forward(const Tensor& x, const Tensor& style) {
   SG_CHECK(x.dim() == 4 && x.size(1) == in_channel, "ModulatedConv2d: input must be [N, ", in_channel,
            ", H, W], got ", x.str());
-  const int64_t batch = x.size(0), k = kernel_size;
+  const int64_t k = kernel_size;
+  // Without a style (the decoder's StyledConv) every sample has the same weights:
+  // one ordinary convolution of the batch equals the official grouped one.
+  const int64_t batch = style.defined() ? x.size(0) : 1;
   // w_{b,o,i} = scale * w_{o,i} * s_{b,i}
-  Tensor s;
+  Tensor w = weight * scale;
   if (style.defined()) {
     SG_CHECK(modulation, "ModulatedConv2d: a style was given to a convolution without modulation (style_dim 0)");
-    s = modulation->forward(style).reshape({batch, 1, in_channel, 1, 1});
-  } else {
-    s = ones({batch, 1, in_channel, 1, 1}, x.dtype());
+    w = w * modulation->forward(style).reshape({batch, 1, in_channel, 1, 1});
   }
-  Tensor w = weight * scale * s;
   if (demodulate) {  // each output channel's weights to unit norm (per sample)
     Tensor demod = rsqrt(sum(pow(w, 2.0), {2, 3, 4}) + 1e-8);
     w = w * demod.reshape({batch, out_channel, 1, 1, 1});
   }
   // The batch as groups of one convolution: sample b's channels are group b.
-  Tensor xs = x.reshape({1, batch * in_channel, x.size(2), x.size(3)});
+  const int64_t n = x.size(0);
   Conv2dOptions o;
   o.groups = batch;
-  Tensor out;
+  auto grouped = [&](const Tensor& t) { return t.reshape({n / batch, batch * in_channel, t.size(2), t.size(3)}); };
+  auto ungrouped = [&](const Tensor& t) { return t.reshape({n, out_channel, t.size(2), t.size(3)}); };
   if (upsample) {
     Tensor wt = w.transpose(1, 2).reshape({batch * in_channel, out_channel, k, k});
     o.stride_h = o.stride_w = 2;
-    out = conv_transpose2d(xs, wt, Tensor(), o);
-    out = blur->forward(out.reshape({batch, out_channel, out.size(2), out.size(3)}));
-  } else if (downsample) {
-    Tensor b = blur->forward(x);
-    xs = b.reshape({1, batch * in_channel, b.size(2), b.size(3)});
-    o.stride_h = o.stride_w = 2;
-    out = conv2d(xs, w.reshape({batch * out_channel, in_channel, k, k}), Tensor(), o);
-    out = out.reshape({batch, out_channel, out.size(2), out.size(3)});
-  } else {
-    o.pad_h = o.pad_w = padding;
-    out = conv2d(xs, w.reshape({batch * out_channel, in_channel, k, k}), Tensor(), o);
-    out = out.reshape({batch, out_channel, out.size(2), out.size(3)});
+    return blur->forward(ungrouped(conv_transpose2d(grouped(x), wt, Tensor(), o)));
   }
-  return out;
+  const Tensor wg = w.reshape({batch * out_channel, in_channel, k, k});
+  if (downsample) {
+    o.stride_h = o.stride_w = 2;
+    return ungrouped(conv2d(grouped(blur->forward(x)), wg, Tensor(), o));
+  }
+  o.pad_h = o.pad_w = padding;
+  return ungrouped(conv2d(grouped(x), wg, Tensor(), o));
 }
 
 NoiseInjection::NoiseInjection() { weight = register_parameter("weight", zeros({1})); }

@@ -126,7 +126,8 @@ class EqualLinear : public nn::Module {
 // downsample=False, blur_kernel=[1,3,3,1]): weight [1, out, in, k, k] ~ N(0, 1);
 // modulation = EqualLinear(style_dim, in, bias_init=1) when style_dim > 0.
 // forward(x, style): style [N, style_dim], or undefined for none (all ones: the
-// decoder's StyledConv has no style). One grouped convolution over the batch:
+// decoder's StyledConv has no style). One grouped convolution over the batch
+// (without a style, where all samples share the weights, a plain one):
 // upsample: a stride-2 transposed convolution, then Blur((p+1)/2 + 1, p/2 + 1);
 // downsample: Blur, then a stride-2 convolution; else padding k / 2.
 class ModulatedConv2d : public nn::Module {

@@ -414,9 +414,9 @@ TEST_CASE("stylegan: gradcheck the discriminator's blocks, first and second orde
     auto m = in_f64(std::make_shared<sgan::ResBlock>(3, 3, std::vector<double>{1, 3, 3, 1}, false));
     check_block(one(*m), x({1, 3, 4, 4}), m.get(), true, "ResBlock identity skip");
   }
-  {  // the whole (smallest) discriminator: 132k parameters, checked at 12 elements each
+  {  // the whole (smallest) discriminator: 132k parameters, checked at 8 elements each
     auto D = in_f64(sgan::define_D("stylegan2", 3, 1, 8, 8));
-    check_block(one(*D), x({2, 3, 8, 8}), D.get(), true, "StyleGAN2Discriminator", 12);
+    check_block(one(*D), x({2, 3, 8, 8}), D.get(), true, "StyleGAN2Discriminator", 8);
   }
 }
 
@@ -460,7 +460,7 @@ TEST_CASE("stylegan: r1_penalty's gradient with respect to D's parameters (fp64 
   Tensor real = leaf64({2, 3, 8, 8}, 21);
   NamedTensors wrt = D->named_parameters();
   wrt.emplace_back("real", real);
-  check_numeric([&] { return translation::r1_penalty(D->forward(real), real, 1.0); }, wrt, 10, "R1");
+  check_numeric([&] { return translation::r1_penalty(D->forward(real), real, 1.0); }, wrt, 8, "R1");
   // lambda scales it
   const double a = translation::r1_penalty(D->forward(real), real, 1.0).item();
   const double b = translation::r1_penalty(D->forward(real), real, 10.0).item();
@@ -489,4 +489,43 @@ TEST_CASE("stylegan: bad input gives one line") {
   Tensor x = zeros({1, 3, 8, 8});
   CHECK(error_of([&] { translation::r1_penalty(zeros({1, 1}), x); }) ==
         "r1_penalty: the real images must require grad (real_B.requires_grad_() before D's forward)");
+}
+
+TEST_CASE("stylegan: without a style the plain convolution equals the grouped one of unit styles") {
+  manual_seed(9);
+  for (int variant = 0; variant < 3; ++variant) {  // plain, up, down
+    INFO("variant ", variant);
+    sgan::ModulatedConv2d styled(3, 4, 3, 5, true, variant == 1, variant == 2);
+    {
+      NoGradGuard no_grad;
+      styled.modulation->weight.zero_();  // modulation(style) = bias = 1 for every style
+    }
+    const Tensor x = randn({3, 3, 6, 6});
+    const Tensor grouped = styled.forward(x, randn({3, 5}));
+    const Tensor plain = styled.forward(x);
+    check_close(plain, grouped, 1e-5, 1e-6);
+  }
+}
+
+TEST_CASE("stylegan: the decoder draws its noise from default_generator() when none is given") {
+  manual_seed(4);
+  auto G = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1);
+  {
+    NoGradGuard no_grad;
+    for (auto& [name, p] : G->named_parameters())
+      if (name.find("noise.weight") != std::string::npos) p.fill_(0.5);
+  }
+  const Tensor x = hashed_input({1, 3, 8, 8}, 5);
+  NoGradGuard no_grad;
+  manual_seed(10);
+  const Tensor a = G->forward(x);
+  const Tensor b = G->forward(x);
+  manual_seed(10);
+  const Tensor c = G->forward(x);
+  check_identical(a, c, "same seed, same noise");
+  CHECK(a.to_vector() != b.to_vector());
+  // the noise enters as image + weight * noise: given explicitly, it is reproduced
+  manual_seed(10);
+  const Tensor noise = randn({1, 1, 8, 8}, default_generator());
+  check_close(G->forward_features(x, {}, false, {noise}).output, a, 1e-6, 1e-7);
 }
