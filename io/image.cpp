@@ -192,7 +192,13 @@ namespace sg {
 
 namespace {
 
-// Pillow's bicubic filter (libImaging/Resample.c), a = -0.5.
+// Pillow's filters (libImaging/Resample.c): bilinear (a triangle, support 1) and
+// bicubic (a = -0.5, support 2).
+double pil_bilinear(double x) {
+  x = std::fabs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
 double pil_bicubic(double x) {
   const double a = -0.5;
   x = std::fabs(x);
@@ -211,8 +217,14 @@ struct AxisWeights {
   std::vector<int32_t> weights;  // ksize per output index
 };
 
-AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size) {
-  const double support_1 = 2.0;  // the bicubic kernel's support
+struct PilFilter {
+  double (*fn)(double);
+  double support;
+};
+const PilFilter kPilBilinear = {pil_bilinear, 1.0}, kPilBicubic = {pil_bicubic, 2.0};
+
+AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size, const PilFilter& filter) {
+  const double support_1 = filter.support;
   const double scale = double(in_size) / double(out_size);
   const double filterscale = std::max(scale, 1.0);
   const double support = support_1 * filterscale;
@@ -232,7 +244,7 @@ AxisWeights pil_axis_weights(int64_t in_size, int64_t out_size) {
     xmax -= xmin;
     double ww = 0.0;
     for (int64_t x = 0; x < xmax; ++x) {
-      k[size_t(x)] = pil_bicubic((x + xmin - center + 0.5) * ss);
+      k[size_t(x)] = filter.fn((x + xmin - center + 0.5) * ss);
       ww += k[size_t(x)];
     }
     for (int64_t x = 0; x < xmax; ++x) {
@@ -251,11 +263,10 @@ uint8_t pil_clip8(int64_t acc) {
   return uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-}  // namespace
-
-Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
-  SG_CHECK(chw.dim() == 3, "resize_image_bicubic: expected [C, H, W], got ", chw.dim(), " dimensions");
-  SG_CHECK(h > 0 && w > 0, "resize_image_bicubic: target size ", w, "x", h, " must be positive");
+// Image.resize((w, h), filter) of the 8-bit image chw holds (see resize_image_bicubic).
+Tensor pil_resize(const Tensor& chw, int64_t h, int64_t w, const PilFilter& filter, const char* who) {
+  SG_CHECK(chw.dim() == 3, who, ": expected [C, H, W], got ", chw.dim(), " dimensions");
+  SG_CHECK(h > 0 && w > 0, who, ": target size ", w, "x", h, " must be positive");
   const int64_t C = chw.size(0), H = chw.size(1), W = chw.size(2);
   const std::vector<double> src = chw.to_vector();
   std::vector<uint8_t> in(src.size());
@@ -264,7 +275,7 @@ Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
   // Pillow skips a pass whose axis keeps its size.
   std::vector<uint8_t> horizontal = in;
   if (w != W) {
-    const AxisWeights a = pil_axis_weights(W, w);
+    const AxisWeights a = pil_axis_weights(W, w, filter);
     horizontal.assign(size_t(C * H * w), 0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = 0; y < H; ++y) {
@@ -279,7 +290,7 @@ Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
   }
   std::vector<uint8_t> out = horizontal;
   if (h != H) {
-    const AxisWeights a = pil_axis_weights(H, h);
+    const AxisWeights a = pil_axis_weights(H, h, filter);
     out.assign(size_t(C * h * w), 0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = 0; y < h; ++y) {
@@ -296,6 +307,16 @@ Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
   float* dst = result.data<float>();
   for (size_t i = 0; i < out.size(); ++i) dst[i] = float(out[i]) / 255.0f;
   return result;
+}
+
+}  // namespace
+
+Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w) {
+  return pil_resize(chw, h, w, kPilBicubic, "resize_image_bicubic");
+}
+
+Tensor resize_image_bilinear(const Tensor& chw, int64_t h, int64_t w) {
+  return pil_resize(chw, h, w, kPilBilinear, "resize_image_bilinear");
 }
 
 }  // namespace sg

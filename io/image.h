@@ -53,4 +53,8 @@ namespace sg {
 // Bit-exact with Pillow (tests/test_data.cpp checks against a file Pillow wrote).
 Tensor resize_image_bicubic(const Tensor& chw, int64_t h, int64_t w);
 
+// The same with PIL's Image.BILINEAR (a triangle filter, support 1, stretched
+// when shrinking): CUT's data pipeline (get_transform(..., method=Image.BILINEAR)).
+Tensor resize_image_bilinear(const Tensor& chw, int64_t h, int64_t w);
+
 }  // namespace sg

@@ -182,6 +182,8 @@ Tensor ModulatedConv2d::forward(const Tensor& x, const Tensor& style) {
   Tensor w = weight * scale;
   if (style.defined()) {
     SG_CHECK(modulation, "ModulatedConv2d: a style was given to a convolution without modulation (style_dim 0)");
+    SG_CHECK(style.dim() == 2 && style.size(0) == x.size(0), "ModulatedConv2d: style must be [", x.size(0),
+             ", style_dim] for an input of batch ", x.size(0), ", got ", style.str());
     w = w * modulation->forward(style).reshape({batch, 1, in_channel, 1, 1});
   }
   if (demodulate) {  // each output channel's weights to unit norm (per sample)

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""Reference files for io/image.h's resize_image_bicubic and data/transforms.h's
+"""Reference files for io/image.h's resize_image_bicubic / resize_image_bilinear and data/transforms.h's
 to_grayscale (tests/test_data.cpp): what Pillow does to an 8-bit RGB image in
 the official CycleGAN/pix2pix data pipeline (Image.resize(size, Image.BICUBIC),
-Image.convert('L')).
+Image.convert('L')) and in CUT's (Image.BILINEAR).
 
     /usr/bin/python3 scripts/make_pil_resize_reference.py     (Debian's Pillow 9.4)
 
 Deterministic (a seeded image). Writes tests/data/pil_resize/:
   input.png            37 x 23 RGB, random levels plus a smooth ramp
   bicubic_WxH.png      input.resize((W, H), Image.BICUBIC), for the sizes below
+  bilinear_WxH.png     input.resize((W, H), Image.BILINEAR), the same sizes
   gray.png             input.convert('L')
 """
 import os
@@ -30,6 +31,7 @@ def main():
     image.save(os.path.join(out, "input.png"))
     for size in SIZES:
         image.resize(size, Image.BICUBIC).save(os.path.join(out, "bicubic_%dx%d.png" % size))
+        image.resize(size, Image.BILINEAR).save(os.path.join(out, "bilinear_%dx%d.png" % size))
     image.convert("L").save(os.path.join(out, "gray.png"))
 
 if __name__ == "__main__":

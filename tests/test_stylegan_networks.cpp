@@ -414,9 +414,9 @@ TEST_CASE("stylegan: gradcheck the discriminator's blocks, first and second orde
     auto m = in_f64(std::make_shared<sgan::ResBlock>(3, 3, std::vector<double>{1, 3, 3, 1}, false));
     check_block(one(*m), x({1, 3, 4, 4}), m.get(), true, "ResBlock identity skip");
   }
-  {  // the whole (smallest) discriminator: 132k parameters, checked at 8 elements each
+  {  // the whole (smallest) discriminator: 132k parameters, checked at 4 elements of each
     auto D = in_f64(sgan::define_D("stylegan2", 3, 1, 8, 8));
-    check_block(one(*D), x({2, 3, 8, 8}), D.get(), true, "StyleGAN2Discriminator", 8);
+    check_block(one(*D), x({1, 3, 8, 8}), D.get(), true, "StyleGAN2Discriminator", 4);
   }
 }
 
@@ -460,7 +460,7 @@ TEST_CASE("stylegan: r1_penalty's gradient with respect to D's parameters (fp64 
   Tensor real = leaf64({2, 3, 8, 8}, 21);
   NamedTensors wrt = D->named_parameters();
   wrt.emplace_back("real", real);
-  check_numeric([&] { return translation::r1_penalty(D->forward(real), real, 1.0); }, wrt, 8, "R1");
+  check_numeric([&] { return translation::r1_penalty(D->forward(real), real, 1.0); }, wrt, 4, "R1");
   // lambda scales it
   const double a = translation::r1_penalty(D->forward(real), real, 1.0).item();
   const double b = translation::r1_penalty(D->forward(real), real, 10.0).item();
