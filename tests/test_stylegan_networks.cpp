@@ -260,6 +260,11 @@ TEST_CASE("stylegan: the generator loaded from torch.save files (zip and legacy)
     CHECK(!e.output.defined());
     REQUIRE(e.features.size() == 3);
     check_matches_torch(e.features[2], ref.at("G.feat.4"), "encode_only feature");
+    // features come in layer order, as the official loop appends them; layer 0 is the Identity
+    nn::FeaturesAndOutput swapped = G->forward_features(x, {4, 0}, true);
+    REQUIRE(swapped.features.size() == 2);
+    check_identical(swapped.features[0], x, "layer 0 is the input");
+    check_matches_torch(swapped.features[1], ref.at("G.feat.4"), "layer 4 second");
     // -1 taps the encoder's last layer (the official appends len(convs) - 1)
     nn::FeaturesAndOutput last = G->forward_features(x, {-1}, true);
     REQUIRE(last.features.size() == 1);
@@ -287,6 +292,15 @@ TEST_CASE("stylegan: the discriminator and the R1 penalty's value and gradients 
     ++checked;
   }
   CHECK(checked == 13);  // 2 in convs.0, 5 in the ResBlock, 2 in final_conv, 4 in final_linear
+
+  // SinCUT's loss_D = GAN loss + R1 on the same pred_real: R1 keeps D's graph for the backward of both
+  D->zero_grad();
+  Tensor real2 = hashed_input({2, 3, 8, 8}, 9);
+  real2.requires_grad_();
+  const Tensor pred2 = D->forward(real2);
+  const Tensor loss_D = mean(softplus(-pred2)) + translation::r1_penalty(pred2, real2);
+  CHECK_NOTHROW(loss_D.backward());
+  CHECK(D->final_linear->named_parameters().back().second.grad().defined());  // reached through the GAN term
 }
 
 TEST_CASE("stylegan: styled ModulatedConv2d (plain, up, down, no demodulation) and ToRGB match torch") {
