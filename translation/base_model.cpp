@@ -23,27 +23,30 @@ std::vector<std::pair<std::string, nn::Optimizer*>> BaseModel::named_optimizers(
 }
 
 void BaseModel::to(DType dtype) {
-  SG_CHECK(!scheduler_G, model_name_, ".to: call it before setup_schedulers (it makes the optimizers anew)");
+  SG_CHECK(schedulers.empty(), model_name_, ".to: call it before setup_schedulers (it makes the optimizers anew)");
   for (auto& [name, net] : named_networks()) net->to(dtype);
   if (is_train_) make_optimizers();
 }
 
 void BaseModel::setup_schedulers(const SchedulerOptions& options) {
   SG_CHECK(is_train_, model_name_, ".setup_schedulers: the model was built with isTrain false");
-  scheduler_G = get_scheduler(*optimizer_G, options);
-  scheduler_D = get_scheduler(*optimizer_D, options);
+  schedulers.clear();
+  for (auto& [name, optimizer] : named_optimizers())  // "optimizer_G" -> "scheduler_G"
+    schedulers.emplace_back("scheduler" + name.substr(name.find('_')), get_scheduler(*optimizer, options));
 }
 
 std::pair<double, double> BaseModel::update_learning_rate(double metric) {
-  SG_CHECK(scheduler_G && scheduler_D, model_name_, ".update_learning_rate: call setup_schedulers first");
-  return translation::update_learning_rate({scheduler_G.get(), scheduler_D.get()}, *optimizer_G, metric);
+  SG_CHECK(!schedulers.empty(), model_name_, ".update_learning_rate: call setup_schedulers first");
+  std::vector<nn::Scheduler*> all;
+  for (auto& [name, scheduler] : schedulers) all.push_back(scheduler.get());
+  return translation::update_learning_rate(all, *optimizer_G, metric);
 }
 
 nn::Checkpoint BaseModel::checkpoint() const {
   nn::Checkpoint c;
   c.modules = named_networks();
   c.optimizers = named_optimizers();
-  if (scheduler_G) c.schedulers = {{"scheduler_G", scheduler_G.get()}, {"scheduler_D", scheduler_D.get()}};
+  for (auto& [name, scheduler] : schedulers) c.schedulers.push_back({name, scheduler.get()});
   return c;
 }
 

@@ -1,6 +1,7 @@
-// What CycleGAN and pix2pix share from models/base_model.py: one Adam for the
-// generators and one for the discriminators, their schedulers, set_requires_grad,
-// and the names under which a checkpoint keeps the networks and optimizers.
+// What CycleGAN, pix2pix and CUT share from models/base_model.py: one Adam for
+// the generators and one for the discriminators (CUT adds optimizer_F), a
+// scheduler for each optimizer, set_requires_grad, and the names under which a
+// checkpoint keeps the networks, optimizers and schedulers.
 #pragma once
 #include <initializer_list>
 #include <memory>
@@ -30,22 +31,26 @@ class BaseModel {
 
   // model_names with their networks (the generators only when not training).
   virtual std::vector<std::pair<std::string, nn::Module*>> named_networks() const = 0;
-  // optimizer_G, optimizer_D (none when not training).
-  std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;
+  // The official self.optimizers, named: optimizer_G, optimizer_D (none when
+  // not training); a model with more optimizers (CUT's optimizer_F) adds them.
+  virtual std::vector<std::pair<std::string, nn::Optimizer*>> named_optimizers() const;
 
   // Converts the networks to `dtype` (float32 | float64) and makes the optimizers
   // anew (Adam's state is per dtype): call it before setup_schedulers and the first step.
   void to(DType dtype);
-  // BaseModel.setup's schedulers: get_scheduler for optimizer_G and optimizer_D.
+  // BaseModel.setup's schedulers: get_scheduler for every optimizer of
+  // named_optimizers(), named scheduler_G, scheduler_D (, scheduler_F).
   void setup_schedulers(const SchedulerOptions& options);
-  // BaseModel.update_learning_rate(), once per epoch: (optimizer_G's lr before, after).
+  // BaseModel.update_learning_rate(), once per epoch: steps every scheduler;
+  // returns optimizer_G's lr (the official optimizers[0]) before and after.
   std::pair<double, double> update_learning_rate(double metric = 0.0);
-  // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
-  // scheduler_D, once set up); no generator, epoch 0, iteration 0.
+  // A Checkpoint of the networks, optimizers and schedulers (once set up); no
+  // generator, epoch 0, iteration 0.
   nn::Checkpoint checkpoint() const;
 
   std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
-  std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers
+  // One per named_optimizers() entry, in that order; empty until setup_schedulers.
+  std::vector<std::pair<std::string, std::unique_ptr<nn::Scheduler>>> schedulers;
 
  protected:
   BaseModel(std::string model_name, bool is_train);
