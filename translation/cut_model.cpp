@@ -78,11 +78,9 @@ CUTOptions cut_options(const std::string& CUT_mode) {
 CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
     : BaseModel("CUTModel", o.isTrain), opt(o), nce_layers(parse_nce_layers(o.nce_layers)), gen_(gen) {
   SG_CHECK(o.direction == "AtoB" || o.direction == "BtoA", "CUT: direction '", o.direction, "' is not AtoB or BtoA");
-  SG_CHECK(o.no_antialias && o.no_antialias_up,
-           "CUT: the anti-aliased generator and discriminator are not built yet: pass --no_antialias and "
-           "--no_antialias_up (CycleGAN's layout)");
   SG_CHECK(o.num_patches >= 0, "CUT: num_patches must be >= 0, got ", o.num_patches);
-  netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout, o.init_type, o.init_gain, gen);
+  netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout, o.init_type, o.init_gain,
+                      o.no_antialias, o.no_antialias_up, gen);
   auto resnet = std::dynamic_pointer_cast<cg::ResnetGenerator>(netG);
   SG_CHECK(resnet, "CUT: netG '", o.netG, "' has no layer list to take NCE features from: use resnet_9blocks or resnet_6blocks");
   const int64_t n = int64_t(resnet->model->size());
@@ -94,7 +92,8 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
   if (o.nce_idt)  // G(real_B) must be defined: B has A's channels
     SG_CHECK(o.input_nc == o.output_nc, "CUT: nce_idt needs input_nc == output_nc, got ", o.input_nc, " and ",
              o.output_nc);
-  netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, gen);
+  netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, o.no_antialias,
+                      gen);
   criterionGAN = std::make_unique<GANLoss>(gan_mode_from_name(o.gan_mode));
   make_optimizers();
 }
@@ -177,24 +176,11 @@ Tensor CUTModel::compute_G_loss() {
   return loss_G;
 }
 
-// The official encoder is ResnetGenerator.forward(x, layers, encode_only=True):
-// it runs model[0], model[1], ... keeps the output of each listed layer and
-// stops after the last. Every ReLU of that Sequential is nn.ReLU(inplace=True),
-// so when a kept layer is followed by a ReLU that still runs, torch rectifies
-// the kept tensor itself: the feature the official code samples is relu(out).
-// (It happens with --no_antialias at layer 8, an InstanceNorm followed by
-// ReLU; in the anti-aliased layout no default tap is followed by a ReLU.)
-// Sequential::forward_features keeps the output as it is, so the ReLU is
-// applied here.
+// The official encoder is ResnetGenerator.forward(x, layers, encode_only=True),
+// with torch's in-place ReLUs reproduced (see ResnetGenerator::forward_features).
 std::vector<Tensor> CUTModel::nce_features(const Tensor& x) {
-  auto& model = *std::dynamic_pointer_cast<cg::ResnetGenerator>(netG)->model;
-  std::vector<Tensor> feats = model.forward_features(x, nce_layers, /*encode_only=*/true).features;
-  for (size_t l = 0; l < nce_layers.size(); ++l) {
-    const size_t next = size_t(nce_layers[l] + 1);
-    const bool next_runs = nce_layers[l] < nce_layers.back();
-    if (next_runs && dynamic_cast<const nn::ReLU*>(model[next].get())) feats[l] = relu(feats[l]);
-  }
-  return feats;
+  auto& resnet = *std::dynamic_pointer_cast<cg::ResnetGenerator>(netG);
+  return resnet.forward_features(x, nce_layers, /*encode_only=*/true).features;
 }
 
 Tensor CUTModel::calculate_NCE_loss(const Tensor& src, const Tensor& tgt) {

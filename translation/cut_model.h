@@ -104,7 +104,7 @@ class CUTModel : public BaseModel {
   // F samples the same positions of both.
   Tensor calculate_NCE_loss(const Tensor& src, const Tensor& tgt);
   // netG(x, nce_layers, encode_only=True): G's features at nce_layers, as the
-  // official computes them (see cut_model.cpp on its in-place ReLUs).
+  // official computes them (torch's in-place ReLUs: ResnetGenerator::forward_features).
   std::vector<Tensor> nce_features(const Tensor& x);
 
   // One training iteration, in the official order: forward; D unfrozen, D step
