@@ -5,6 +5,7 @@
 
 #include "models/cyclegan_networks.h"
 #include "models/patch_sample.h"
+#include "models/stylegan_networks.h"
 #include "nn/module.h"
 #include "nn/optim.h"
 #include "ops/ops.h"
@@ -15,6 +16,7 @@
 namespace sg::translation {
 
 namespace cg = sg::models::cyclegan;
+namespace sg2 = sg::models::stylegan;
 
 namespace {
 
@@ -79,11 +81,32 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
     : BaseModel("CUTModel", o.isTrain), opt(o), nce_layers(parse_nce_layers(o.nce_layers)), gen_(gen) {
   SG_CHECK(o.direction == "AtoB" || o.direction == "BtoA", "CUT: direction '", o.direction, "' is not AtoB or BtoA");
   SG_CHECK(o.num_patches >= 0, "CUT: num_patches must be >= 0, got ", o.num_patches);
-  netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout, o.init_type, o.init_gain,
-                      o.no_antialias, o.no_antialias_up, gen);
-  auto resnet = std::dynamic_pointer_cast<cg::ResnetGenerator>(netG);
-  SG_CHECK(resnet, "CUT: netG '", o.netG, "' has no layer list to take NCE features from: use resnet_9blocks or resnet_6blocks");
-  const int64_t n = int64_t(resnet->model->size());
+  const bool stylegan_G = o.netG == "stylegan2" || o.netG == "smallstylegan2";
+  int64_t n = 0;  // the layers nce_layers index
+  if (stylegan_G) {
+    // define_G skips init_net for stylegan2: the constructors draw their own weights.
+    auto G = sg2::define_G(o.netG, o.input_nc, o.output_nc, o.ngf, o.load_size, o.crop_size,
+                           o.stylegan2_G_num_downsampling);
+    netG = G;
+    n = int64_t(G->encoder->convs->size());
+    sg2::StyleGAN2Generator* g = G.get();  // owned by netG, which outlives these
+    run_G_ = [this, g](const Tensor& x) {
+      const std::vector<Tensor> noises = noise_choice ? noise_choice() : std::vector<Tensor>{};
+      return g->forward_features(x, {}, /*encode_only=*/false, noises).output;
+    };
+    encode_G_ = [this, g](const Tensor& x) { return g->forward_features(x, nce_layers, /*encode_only=*/true).features; };
+  } else {
+    netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout, o.init_type, o.init_gain,
+                        o.no_antialias, o.no_antialias_up, gen);
+    auto resnet = std::dynamic_pointer_cast<cg::ResnetGenerator>(netG);
+    SG_CHECK(resnet, "CUT: netG '", o.netG,
+             "' has no layer list to take NCE features from: use resnet_9blocks, resnet_6blocks, stylegan2 or "
+             "smallstylegan2");
+    n = int64_t(resnet->model->size());
+    cg::ResnetGenerator* g = resnet.get();
+    run_G_ = [this](const Tensor& x) { return (*netG)(x); };
+    encode_G_ = [this, g](const Tensor& x) { return g->forward_features(x, nce_layers, /*encode_only=*/true).features; };
+  }
   for (int64_t layer : nce_layers)
     SG_CHECK(layer < n, "CUT: nce_layers '", o.nce_layers, "': layer ", layer, " is out of range: netG ", o.netG,
              " has ", n, " layers (0 to ", n - 1, ")");
@@ -92,9 +115,12 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
   if (o.nce_idt)  // G(real_B) must be defined: B has A's channels
     SG_CHECK(o.input_nc == o.output_nc, "CUT: nce_idt needs input_nc == output_nc, got ", o.input_nc, " and ",
              o.output_nc);
-  netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, o.no_antialias,
-                      gen);
-  criterionGAN = std::make_unique<GANLoss>(gan_mode_from_name(o.gan_mode));
+  if (o.netD == "stylegan2" || o.netD == "tilestylegan2")  // no init_net either
+    netD = sg2::define_D(o.netD, o.output_nc, o.ndf, o.load_size, o.crop_size, o.n_layers_D);
+  else
+    netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, o.no_antialias,
+                        gen);
+  criterionGAN = std::make_unique<GANLoss>(gan_mode_from_name(o.gan_mode, /*allow_nonsaturating=*/true));
   make_optimizers();
 }
 
@@ -143,7 +169,7 @@ void CUTModel::forward() {
     flipped_for_equivariance = opt.isTrain && (flip_choice ? flip_choice() : gen_.uniform() < 0.5);
     if (flipped_for_equivariance) real = flip(real, {3});
   }
-  fake = (*netG)(real);
+  fake = run_G_(real);
   const int64_t nA = real_A.size(0);
   fake_B = narrow(fake, 0, 0, nA);
   if (with_B) idt_B = narrow(fake, 0, nA, fake.size(0) - nA);
@@ -153,7 +179,8 @@ Tensor CUTModel::compute_D_loss() {
   SG_CHECK(opt.isTrain, "CUT.compute_D_loss: the model was built with isTrain false");
   // GANLoss returns the mean already (the official's .mean() is of a scalar).
   loss_D_fake = (*criterionGAN)((*netD)(fake_B.detach()), false);  // no gradient into G
-  loss_D_real = (*criterionGAN)((*netD)(real_B), true);
+  pred_real = (*netD)(real_B);
+  loss_D_real = (*criterionGAN)(pred_real, true);
   loss_D = (loss_D_fake + loss_D_real) * 0.5;
   return loss_D;
 }
@@ -176,12 +203,7 @@ Tensor CUTModel::compute_G_loss() {
   return loss_G;
 }
 
-// The official encoder is ResnetGenerator.forward(x, layers, encode_only=True),
-// with torch's in-place ReLUs reproduced (see ResnetGenerator::forward_features).
-std::vector<Tensor> CUTModel::nce_features(const Tensor& x) {
-  auto& resnet = *std::dynamic_pointer_cast<cg::ResnetGenerator>(netG);
-  return resnet.forward_features(x, nce_layers, /*encode_only=*/true).features;
-}
+std::vector<Tensor> CUTModel::nce_features(const Tensor& x) { return encode_G_(x); }
 
 Tensor CUTModel::calculate_NCE_loss(const Tensor& src, const Tensor& tgt) {
   const int64_t n_layers = int64_t(nce_layers.size());

@@ -38,8 +38,12 @@ struct CUTOptions {
   std::string CUT_mode = "CUT";           // CUT | FastCUT (any case): which defaults cut_options applied
   int64_t input_nc = 3, output_nc = 3;    // channels of A and of B
   int64_t ngf = 64, ndf = 64;             // widths of G and D
-  std::string netG = "resnet_9blocks";    // resnet_9blocks | resnet_6blocks (NCE taps need its layer list)
-  std::string netD = "basic";             // basic | n_layers | pixel
+  std::string netG = "resnet_9blocks";    // resnet_9blocks | resnet_6blocks | stylegan2 | smallstylegan2
+  std::string netD = "basic";             // basic | n_layers | pixel | stylegan2 | tilestylegan2
+  // The StyleGAN2 networks are built for 2^round(log2(min(load_size, crop_size)))
+  // (D takes exactly that size); the G's encoder halves it num_downsampling times.
+  int64_t load_size = 286, crop_size = 256;
+  int64_t stylegan2_G_num_downsampling = 1;
   int64_t n_layers_D = 3;                 // for netD n_layers
   std::string normG = "instance", normD = "instance";  // instance | batch | none
   std::string init_type = "xavier";       // normal | xavier | kaiming | orthogonal
@@ -50,7 +54,7 @@ struct CUTOptions {
   bool no_antialias = false, no_antialias_up = false;
   std::string direction = "AtoB";         // AtoB | BtoA: which input is A
   bool isTrain = true;                    // false: G only
-  std::string gan_mode = "lsgan";         // lsgan | vanilla | wgangp
+  std::string gan_mode = "lsgan";         // lsgan | vanilla | wgangp | nonsaturating
   int64_t pool_size = 0;                  // CUT sets 0 and uses no image pool; kept for the command line
   double lr = 0.0002, beta1 = 0.5, beta2 = 0.999;  // Adam for G, D and F
   int64_t n_epochs = 200, n_epochs_decay = 200;    // the schedule (SchedulerOptions); FastCUT 150 + 50
@@ -74,10 +78,13 @@ CUTOptions cut_options(const std::string& CUT_mode = "CUT");
 class CUTModel : public BaseModel {
  public:
   // Builds netG (define_G), netF (define_F) and, training, netD (define_D), all
-  // initialised from `gen` in that order as the official constructor, GANLoss,
-  // and optimizer_G, optimizer_D. `gen` also draws FastCUT's flips and F's patch
-  // positions (the official np.random); it must outlive the model. A bad option
-  // (an NCE layer out of G's range, a netG without a layer list, ...) is one error line.
+  // initialised in that order as the official constructor, GANLoss, and
+  // optimizer_G, optimizer_D. The ResNet / PatchGAN networks and F draw from
+  // `gen`; the StyleGAN2 ones (stylegan2, smallstylegan2) from
+  // default_generator(), as their constructors' torch.randn. `gen` also draws
+  // FastCUT's flips and F's patch positions (the official np.random); it must
+  // outlive the model. A bad option (an NCE layer out of G's range, an unknown
+  // netG, ...) is one error line.
   explicit CUTModel(const CUTOptions& opt, Generator& gen = default_generator());
   ~CUTModel() override;
 
@@ -94,17 +101,18 @@ class CUTModel : public BaseModel {
   // real = cat(real_A, real_B) (nce_idt, training) or real_A; FastCUT flips it
   // (dim 3) when flip_choice says so; fake = G(real), fake_B its first half, idt_B the rest.
   void forward();
-  // loss_D = 0.5 (GAN(D(fake_B.detach()), false) + GAN(D(real_B), true)).
-  Tensor compute_D_loss();
+  // loss_D = 0.5 (GAN(D(fake_B.detach()), false) + GAN(pred_real = D(real_B), true)).
+  virtual Tensor compute_D_loss();
   // loss_G = lambda_GAN GAN(D(fake_B), true) + NCE(real_A, fake_B)
   //          (+ NCE(real_B, idt_B), the two NCE terms then averaged).
-  Tensor compute_G_loss();
+  virtual Tensor compute_G_loss();
   // (1 / L) sum_l mean_i lambda_NCE PatchNCE(F(q)_l, F(k)_l)_i over the L nce_layers:
   // k = G's features of src, q = those of tgt (flipped back when forward flipped),
   // F samples the same positions of both.
   Tensor calculate_NCE_loss(const Tensor& src, const Tensor& tgt);
   // netG(x, nce_layers, encode_only=True): G's features at nce_layers, as the
-  // official computes them (torch's in-place ReLUs: ResnetGenerator::forward_features).
+  // official computes them (ResnetGenerator::forward_features, with torch's
+  // in-place ReLUs; StyleGAN2Generator::forward_features, its encoder's layers).
   std::vector<Tensor> nce_features(const Tensor& x);
 
   // One training iteration, in the official order: forward; D unfrozen, D step
@@ -113,7 +121,7 @@ class CUTModel : public BaseModel {
   void optimize_parameters();
 
   // get_current_losses(): G_GAN, D_real, D_fake, G, NCE [, NCE_Y with nce_idt].
-  std::vector<std::pair<std::string, double>> current_losses() const;
+  virtual std::vector<std::pair<std::string, double>> current_losses() const;
   // get_current_visuals(): real_A, fake_B, real_B [, idt_B with nce_idt, training].
   NamedTensors current_visuals() const;
   // model_names: G, F, D (training), G (test).
@@ -132,16 +140,24 @@ class CUTModel : public BaseModel {
   // np.random): flip_choice, forward's "np.random.random() < 0.5" (FastCUT);
   // patch_ids_choice, the positions calculate_NCE_loss samples (one int64
   // tensor per NCE layer; empty: F draws them). Tests set them to a torch run's.
+  // noise_choice: the decoder's noises of forward's G call (one [N, 1, H, W] per
+  // StyledConv, as StyleGAN2Decoder::forward takes them; empty: drawn), for a
+  // StyleGAN2 generator that injects noise; the official draws normal_() there.
   std::function<bool()> flip_choice;
   std::function<std::vector<Tensor>()> patch_ids_choice;
+  std::function<std::vector<Tensor>()> noise_choice;
 
-  Tensor real_A, real_B, real, fake, fake_B, idt_B;
+  Tensor real_A, real_B, real, fake, fake_B, idt_B, pred_real;
   bool flipped_for_equivariance = false;
   Tensor loss_D_fake, loss_D_real, loss_D, loss_G_GAN, loss_NCE, loss_NCE_Y, loss_G;
 
  private:
   void make_optimizers() override;  // optimizer_G, optimizer_D (and optimizer_F anew once made)
   Generator& gen_;
+  // netG's two calls, set by the constructor for the generator define_G built:
+  // G(x) (forward) and its features at nce_layers (nce_features).
+  std::function<Tensor(const Tensor&)> run_G_;
+  std::function<std::vector<Tensor>(const Tensor&)> encode_G_;
 };
 
 }  // namespace sg::translation

@@ -16,11 +16,13 @@ TensorOptions options_like(const Tensor& t) {  // t's dtype and device
 }
 }  // namespace
 
-GanMode gan_mode_from_name(const std::string& name) {
+GanMode gan_mode_from_name(const std::string& name, bool allow_nonsaturating) {
   if (name == "lsgan") return GanMode::lsgan;
   if (name == "vanilla") return GanMode::vanilla;
   if (name == "wgangp") return GanMode::wgangp;
-  SG_CHECK(false, "gan_mode '" + name + "' is not implemented: expected lsgan, vanilla or wgangp");
+  if (allow_nonsaturating && name == "nonsaturating") return GanMode::nonsaturating;
+  SG_CHECK(false, "gan_mode '" + name + "' is not implemented: expected lsgan, vanilla" +
+                      (allow_nonsaturating ? ", wgangp or nonsaturating" : " or wgangp"));
   return GanMode::lsgan;
 }
 
@@ -29,6 +31,7 @@ const char* gan_mode_name(GanMode mode) {
     case GanMode::lsgan: return "lsgan";
     case GanMode::vanilla: return "vanilla";
     case GanMode::wgangp: return "wgangp";
+    case GanMode::nonsaturating: return "nonsaturating";
   }
   return "?";
 }
@@ -41,6 +44,8 @@ Tensor GANLoss::operator()(const Tensor& prediction, bool target_is_real) const 
     const Tensor m = mean(prediction);
     return target_is_real ? neg(m) : m;  // -E[D(real)], +E[D(fake)]
   }
+  if (mode_ == GanMode::nonsaturating)  // -log sigmoid(p) for real, -log(1 - sigmoid(p)) for fake
+    return mean(softplus(target_is_real ? neg(prediction) : prediction));
   const double label = target_is_real ? real_label_ : fake_label_;
   const Tensor target = full(prediction.shape(), label, options_like(prediction));
   if (mode_ == GanMode::lsgan) return mse_loss(prediction, target);  // mean (p - t)^2

@@ -1,5 +1,6 @@
 // The GAN objectives of junyanz/pytorch-CycleGAN-and-pix2pix (models/networks.py:
-// GANLoss, cal_gradient_penalty), shared by CycleGAN and pix2pix.
+// GANLoss, cal_gradient_penalty), shared by CycleGAN and pix2pix; CUT's copy of
+// GANLoss (taesungp/contrastive-unpaired-translation) adds 'nonsaturating' (SinCUT).
 #pragma once
 #include <string>
 
@@ -15,9 +16,12 @@ class Module;
 
 namespace sg::translation {
 
-// --gan_mode: lsgan (least squares), vanilla (the original cross-entropy), wgangp (Wasserstein).
-enum class GanMode { lsgan, vanilla, wgangp };
-GanMode gan_mode_from_name(const std::string& name);  // "lsgan", "vanilla", "wgangp"; else one error line
+// --gan_mode: lsgan (least squares), vanilla (the original cross-entropy), wgangp (Wasserstein),
+// nonsaturating (the CUT repository only: StyleGAN2's logistic loss).
+enum class GanMode { lsgan, vanilla, wgangp, nonsaturating };
+// "lsgan", "vanilla", "wgangp" (and "nonsaturating" when allowed: CUT's models);
+// else one error line.
+GanMode gan_mode_from_name(const std::string& name, bool allow_nonsaturating = false);
 const char* gan_mode_name(GanMode mode);
 
 // GANLoss(gan_mode, target_real_label=1.0, target_fake_label=0.0): the loss of a
@@ -26,6 +30,9 @@ const char* gan_mode_name(GanMode mode);
 //   lsgan:   mean((prediction - t)^2)                       t = 1 (real) | 0 (fake)
 //   vanilla: mean(-t log s(p) - (1-t) log(1 - s(p)))        BCE with logits, s = sigmoid
 //   wgangp:  -mean(prediction) (real) | +mean(prediction) (fake)
+//   nonsaturating: mean(softplus(-prediction)) (real) | mean(softplus(prediction)) (fake)
+// (CUT's GANLoss returns the nonsaturating loss per sample, softplus(.).view(N, -1).mean(1),
+// and its callers take .mean(): with equal sizes per sample, the mean over all.)
 class GANLoss {
  public:
   explicit GANLoss(GanMode mode, double target_real_label = 1.0, double target_fake_label = 0.0);
