@@ -4,9 +4,11 @@ PatchNCE loss, PatchSampleF, and one training iteration of CUT and of FastCUT,
 as taesungp/contrastive-unpaired-translation computes them (models/patchnce.py,
 models/networks.py: PatchSampleF, Normalize, init_net; models/cut_model.py),
 written here in torch from those published definitions. The generator and the
-discriminator are CUT's with --no_antialias --no_antialias_up, which is
-CycleGAN's layout: the classes of scripts/make_cyclegan_reference.py (same
-module nesting, same in-place ReLUs, same keys).
+discriminator of the cut and fastcut runs are CUT's with --no_antialias
+--no_antialias_up, which is CycleGAN's layout: the classes of
+scripts/make_cyclegan_reference.py (same module nesting, same in-place ReLUs,
+same keys); those of the cut_antialias run are CUT's default, anti-aliased
+layout, the classes of scripts/make_cut_networks_reference.py.
 
     /usr/bin/python3 scripts/make_cut_step_reference.py     (Debian's torch 1.13)
 
@@ -34,8 +36,10 @@ Writes tests/data/cut_step/patchnce.safetensors (float64):
   sample.nomlp.out<i>           PatchSampleF(use_mlp False)(feats, 6, ids): [2 * P, C]
   sample.all.out<i>             PatchSampleF(use_mlp)(feats, 0): the reshape branch, [2, 5, H, W]
 
-and tests/data/cut_step/<mode>.safetensors for mode cut (--CUT_mode CUT, batch 1)
-and fastcut (--CUT_mode FastCUT, batch 2), float32:
+and tests/data/cut_step/<mode>.safetensors for mode cut (--CUT_mode CUT, batch 1),
+fastcut (--CUT_mode FastCUT, batch 2) and cut_antialias (--CUT_mode CUT, batch 1,
+with CUT's default layout: no_antialias and no_antialias_up false, the
+anti-aliased classes of scripts/make_cut_networks_reference.py), float32:
   input.A, input.B              the batch (hashed_input of make_cyclegan_reference, seeds below)
   init.<net>.<key>              state_dicts of G (resnet_6blocks, ngf 4, instance norm, no
                                 dropout), D (basic, ndf 4, instance norm) after init_net
@@ -66,6 +70,7 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_cyclegan_reference import NLayerDiscriminator, ResnetGenerator, hashed_input, init_weights  # noqa: E402
 from make_cyclegan_step_reference import GANLoss, set_requires_grad  # noqa: E402
+import make_cut_networks_reference as antialiased  # noqa: E402
 from make_reference import write_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -285,20 +290,24 @@ def spatial_sizes(netG, x):
     return [f.shape[2] * f.shape[3] for f in encode(netG, x, NCE_LAYERS)]
 
 
-def cut_reference(mode, batch_size, seed):
+def cut_reference(mode, batch_size, seed, antialias=False):
     torch.manual_seed(seed)
     np.random.seed(seed)
     out = collections.OrderedDict()
     A = hashed_input((batch_size, 3, 32, 32), 100 + seed).double()
     B = hashed_input((batch_size, 3, 32, 32), 200 + seed).double()
     out["input.A"], out["input.B"] = A.float(), B.float()
-    netG, netD = ResnetGenerator(3, 3, 4, "instance", False, 6), NLayerDiscriminator(3, 4, 3, "instance")
+    if antialias:  # CUT's default layout: blur-pool Downsample in G and D, Upsample in G
+        netG = antialiased.ResnetGenerator(3, 3, 4, "instance", False, 6, "reflect", False, False)
+        netD = antialiased.NLayerDiscriminator(3, 4, 3, "instance", False)
+    else:
+        netG, netD = ResnetGenerator(3, 3, 4, "instance", False, 6), NLayerDiscriminator(3, 4, 3, "instance")
     init_weights(netG, "xavier", 0.02)
     init_weights(netD, "xavier", 0.02)
     netG, netD = f32_rounded(netG), f32_rounded(netD)
     netF = PatchSampleF(True, "xavier", 0.02, NETF_NC)
     sizes = spatial_sizes(netG, A)
-    calls = 4 if mode == "cut" else 2  # data_dependent_initialize's G loss, then optimize_parameters'
+    calls = 2 if mode == "fastcut" else 4  # data_dependent_initialize's G loss, then optimize_parameters'
     ids = [[np.random.permutation(n)[:NUM_PATCHES] for n in sizes] for _ in range(calls)]
     for c, per_layer in enumerate(ids):
         for l, i in enumerate(per_layer):
@@ -370,9 +379,10 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     meta = {"generator": "scripts/make_cut_step_reference.py"}
     write_safetensors(os.path.join(OUT_DIR, "patchnce.safetensors"), patchnce_reference(), meta)
-    for mode, batch_size, seed in (("cut", 1, 1), ("fastcut", 2, 2)):
+    for mode, batch_size, seed, antialias in (("cut", 1, 1, False), ("fastcut", 2, 2, False),
+                                              ("cut_antialias", 1, 3, True)):
         path = os.path.join(OUT_DIR, mode + ".safetensors")
-        write_safetensors(path, cut_reference(mode, batch_size, seed), meta)
+        write_safetensors(path, cut_reference(mode, batch_size, seed, antialias), meta)
         print(path, os.path.getsize(path), "bytes")
 
 

@@ -1,7 +1,8 @@
 // CUT's training (translation/cut_model.h) against PyTorch: the losses of
 // data_dependent_initialize and of one optimize_parameters, and every weight
 // of G, D and F after it (Adam), for --CUT_mode CUT and FastCUT (flip
-// equivariance, a batch of 2), with the patch ids and flips of the torch run.
+// equivariance, a batch of 2) in CycleGAN's layout, and for CUT in its default
+// anti-aliased layout, with the patch ids and flips of the torch run.
 // The reference files are written by scripts/make_cut_step_reference.py (see
 // its header). Also: options and names, the NCE features' in-place ReLU, bad
 // options, and a checkpoint that resumes a run exactly.
@@ -55,15 +56,16 @@ NamedTensors with_prefix(const Reference& r, const std::string& prefix) {
 }
 
 // The reference's narrow CUT: resnet_6blocks ngf 4, basic D ndf 4, netF_nc 16,
-// 8 patches, CycleGAN's layout (--no_antialias --no_antialias_up).
-CUTOptions narrow_options(const std::string& CUT_mode) {
+// 8 patches, CycleGAN's layout (--no_antialias --no_antialias_up) unless
+// antialias (CUT's default layout: the cut_antialias reference).
+CUTOptions narrow_options(const std::string& CUT_mode, bool antialias = false) {
   CUTOptions o = cut_options(CUT_mode);
   o.netG = "resnet_6blocks";
   o.ngf = 4;
   o.ndf = 4;
   o.netF_nc = 16;
   o.num_patches = 8;
-  o.no_antialias = o.no_antialias_up = true;
+  o.no_antialias = o.no_antialias_up = !antialias;
   return o;
 }
 
@@ -107,10 +109,10 @@ void check_networks(CUTModel& model, const Reference& r) {
 // One data_dependent_initialize and one optimize_parameters on the reference's
 // weights, batch, patch ids and flips. float32: the losses only (see
 // test_cyclegan_step.cpp: Adam's first step on float32 rounding noise).
-void run_reference(const std::string& file, const std::string& CUT_mode, DType dtype) {
+void run_reference(const std::string& file, const std::string& CUT_mode, DType dtype, bool antialias = false) {
   const Reference& r = reference(file);
   Generator gen(0);
-  CUTModel model(narrow_options(CUT_mode), gen);
+  CUTModel model(narrow_options(CUT_mode, antialias), gen);
   model.to(DType::f64);
   model.netG->load_state_dict(with_prefix(r, "init.G."));
   model.netD->load_state_dict(with_prefix(r, "init.D."));
@@ -157,6 +159,10 @@ TEST_CASE("cut step: one CUT iteration matches PyTorch (losses, every weight of 
 
 TEST_CASE("cut step: one FastCUT iteration (flip equivariance, batch 2) matches PyTorch") {
   run_reference("fastcut", "FastCUT", DType::f64);
+}
+
+TEST_CASE("cut step: one CUT iteration in CUT's default, anti-aliased layout matches PyTorch") {
+  run_reference("cut_antialias", "CUT", DType::f64, /*antialias=*/true);
 }
 
 TEST_CASE("cut step: in float32, PyTorch's losses") {
