@@ -49,8 +49,8 @@ struct CUTOptions {
   std::string init_type = "xavier";       // normal | xavier | kaiming | orthogonal
   double init_gain = 0.02;
   bool no_dropout = true;                 // no Dropout in G
-  // false (the official default): blur-pool Downsample / Upsample in G and D.
-  // Those layers are not built yet: both must be true for now (CycleGAN's layout).
+  // false (the official default): blur-pool Downsample / Upsample in G and D;
+  // true: CycleGAN's strided / transposed convolutions. (Not used by StyleGAN2 networks.)
   bool no_antialias = false, no_antialias_up = false;
   std::string direction = "AtoB";         // AtoB | BtoA: which input is A
   bool isTrain = true;                    // false: G only
