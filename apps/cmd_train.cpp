@@ -202,7 +202,8 @@ int cmd_train(int argc, char** argv) {
   if (p.has("continue_train")) {
     const int64_t load_iter = p.get_int("load_iter");
     loaded = tr::load_for_continue(*trainee, gen, expr_dir,
-                                   load_iter > 0 ? "iter_" + std::to_string(load_iter) : p.get("epoch"));
+                                   load_iter > 0 ? "iter_" + std::to_string(load_iter) : p.get("epoch"),
+                                   p.get_double("lr"));
     topt.last_good = loaded.size() == 1 ? loaded[0] : "";
   }
   trainee->setup_schedulers(sopt);

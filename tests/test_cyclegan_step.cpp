@@ -371,6 +371,30 @@ TEST_CASE("image pool: fills first, then returns a stored image half the time an
   CHECK(error_of([&] { ImagePool bad(-1, g0); }).find("pool_size") != std::string::npos);
 }
 
+TEST_CASE("image pool: state and load_state restore its images; bad states are one line") {
+  const TensorOptions f64(DType::f64);
+  auto image = [&](double v) { return full({1, 1, 2, 2}, v, f64); };
+  Generator g1(4), g2(4);
+  ImagePool pool(12, g1), copy(12, g2);
+  for (int i = 0; i < 30; ++i) pool.query(image(i));
+  const NamedTensors state = pool.state();
+  copy.load_state(NamedTensors(state.rbegin(), state.rend()));  // any order of keys
+  REQUIRE(copy.num_imgs() == 12);
+  for (int i = 0; i < 12; ++i) check_identical(copy.images()[size_t(i)], pool.images()[size_t(i)], "image");
+  g2.set_state(g1.state());
+  for (int i = 0; i < 20; ++i) check_identical(copy.query(image(100 + i)), pool.query(image(100 + i)), "query");
+
+  ImagePool small(2, g2);
+  CHECK(error_of([&] { small.load_state(pool.state()); }) ==
+        "ImagePool: the checkpoint holds 12 images, more than --pool_size 2 (resume with the run's pool size)");
+  CHECK(error_of([&] { small.load_state({{"0", image(1)}, {"0", image(2)}}); }) ==
+        "ImagePool: image key '0' is not one of 0 .. 1 (each once)");
+  CHECK(error_of([&] { small.load_state({{"0", image(1)}, {"1", full({1, 1, 3, 3}, 0.0, f64)}}); }) ==
+        "ImagePool: image 1 has shape [1, 1, 3, 3], image 0 [1, 1, 2, 2]: one shape for all");
+  small.load_state({{"0", image(1)}});
+  CHECK(error_of([&] { small.query(full({1, 1, 3, 3}, 0.0, f64)); }).find("ImagePool.query: the pool holds images of shape [1, 1, 2, 2]") == 0);
+}
+
 TEST_CASE("scheduler: get_scheduler's policies and update_learning_rate match PyTorch") {
   struct Case {
     const char* name;

@@ -42,7 +42,7 @@ class BaseModel {
   std::pair<double, double> update_learning_rate(double metric = 0.0);
   // A Checkpoint of the networks, optimizers and schedulers (scheduler_G,
   // scheduler_D, once set up); no generator, epoch 0, iteration 0.
-  nn::Checkpoint checkpoint() const;
+  virtual nn::Checkpoint checkpoint() const;
 
   std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
   std::unique_ptr<nn::Scheduler> scheduler_G, scheduler_D;  // null until setup_schedulers

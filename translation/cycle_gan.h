@@ -82,6 +82,9 @@ class CycleGANModel : public BaseModel {
 
   // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when !isTrain).
   std::vector<std::pair<std::string, nn::Module*>> named_networks() const override;
+  // BaseModel's checkpoint and the pools' images (tensor sets "fake_A_pool",
+  // "fake_B_pool"), so that a resumed run draws from the same history.
+  nn::Checkpoint checkpoint() const override;
 
   const CycleGANOptions opt;
   std::shared_ptr<nn::Module> netG_A, netG_B, netD_A, netD_B;
