@@ -4,6 +4,7 @@
 // write the same folders and files:
 //   <results_dir>/<name>/<phase>_<epoch>/index.html
 //   <results_dir>/<name>/<phase>_<epoch>/images/<stem>_<label>.png
+//   <checkpoints_dir>/<name>/<phase>_opt.txt (the options, as print_options writes them)
 // Models (models/test_model.py, cycle_gan_model.py, pix2pix_model.py in test mode):
 //   test       netG<suffix> from <epoch>_net_G<suffix>.pth; visuals real, fake
 //   cycle_gan  netG_A, netG_B; visuals real_A, fake_B, rec_A, real_B, fake_A, rec_B
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -176,6 +178,21 @@ int cmd_test(int argc, char** argv) {
                  "', where it could be overwritten: choose another --results_dir");
       }
     }
+  }
+  // ---- BaseOptions.print_options: printed, and saved as <checkpoints_dir>/<name>/<phase>_opt.txt ----
+  {
+    const std::string dataset_default = model == "test" ? "single" : model == "pix2pix" ? "aligned" : "unaligned";
+    const std::string options = options_block(
+        p,
+        {{"netG", {netG, choice.default_netG}},
+         {"norm", {norm, choice.default_norm}},
+         {"no_dropout", {use_dropout ? "False" : "True", model == "cycle_gan" ? "True" : "False"}},
+         {"dataset_mode", {dopt.dataset_mode, dataset_default}},
+         {"load_size", {std::to_string(dopt.transform.load_size), "256"}},  // test_options: crop_size's default
+         {"isTrain", {"False", "None"}}},
+        model == "test" ? std::set<std::string>{} : std::set<std::string>{"model_suffix"});  // test_model's option
+    std::printf("%s\n", options.c_str());
+    write_file_atomic(join(expr_dir, p.get("phase") + "_opt.txt"), options + "\n");
   }
   std::printf("creating web directory %s\n", web_dir.c_str());
   HtmlPage webpage(web_dir, "Experiment = " + p.get("name") + ", Phase = " + p.get("phase") + ", Epoch = " + p.get("epoch"));

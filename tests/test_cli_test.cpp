@@ -201,6 +201,17 @@ TEST_CASE("stylegrad test --model cycle_gan: real, fake and reconstructions both
   REQUIRE(run_in(dir, "--dataroot ./data --name cg --model cycle_gan --netG resnet_6blocks --ngf 4 --crop_size 32", &out) ==
           0);
   INFO(out);
+  // test_opt.txt beside the networks, as test.py's print_options writes it.
+  const std::string opt = read_all(dir.file("checkpoints/cg/test_opt.txt"));
+  CHECK(opt.rfind("----------------- Options ---------------\n", 0) == 0);
+  CHECK(opt.find("                    model: cycle_gan                     \t[default: test]\n") != std::string::npos);
+  CHECK(opt.find("                  isTrain: False                         \t[default: None]\n") != std::string::npos);
+  CHECK(opt.find("             aspect_ratio: 1.0                           \n") != std::string::npos);
+  CHECK(opt.find("               no_dropout: True                          \n") != std::string::npos);
+  CHECK(opt.find("                    phase: test                          \n") != std::string::npos);
+  CHECK(opt.find("model_suffix") == std::string::npos);  // test_model's option only
+  CHECK(opt.size() > opt.find("----------------- End -------------------\n"));
+  CHECK(out.find(opt) != std::string::npos);  // printed too
   const std::string images = dir.file("results/cg/test_latest/images/");
   // max(|A|, |B|) = 2 items, named after A (serial pairing: a1 with b1, a1 with b2).
   CHECK(names_in(images) == std::vector<std::string>{"a1_fake_A.png", "a1_fake_B.png", "a1_real_A.png", "a1_real_B.png",

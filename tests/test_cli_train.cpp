@@ -108,7 +108,8 @@ TEST_CASE("stylegrad train --model cycle_gan: the official files, names and form
   write_unaligned(dir, "data");
   std::string out;
   const int status = train_in(dir, "--dataroot data --name tiny --model cycle_gan --n_epochs 1 --n_epochs_decay 1 "
-                                   "--print_freq 1 --display_freq 2 --save_epoch_freq 1" + kTiny, &out);
+                                   "--print_freq 1 --display_freq 2 --save_epoch_freq 1 --lambda_A 10 --beta1 5e-1 "
+                                   "--init_gain 2e-2 --save_latest_freq 05000" + kTiny, &out);
   INFO(out);
   REQUIRE(status == 0);
   CHECK(out.find("----------------- Options ---------------") != std::string::npos);
@@ -134,6 +135,32 @@ TEST_CASE("stylegrad train --model cycle_gan: the official files, names and form
   CHECK(opt.find("               no_dropout: True                          \n") != std::string::npos);
   CHECK(opt.find("----------------- End -------------------\n") != std::string::npos);
   CHECK(opt.find("                dataroot:") < opt.find("                     name:"));
+  // Values as str() of what argparse parsed (int, float), compared as values.
+  CHECK(opt.find("                 lambda_A: 10.0                          \n") != std::string::npos);
+  CHECK(opt.find("                    beta1: 0.5                           \n") != std::string::npos);
+  CHECK(opt.find("                init_gain: 0.02                          \n") != std::string::npos);
+  CHECK(opt.find("         save_latest_freq: 5000                          \n") != std::string::npos);
+  CHECK(opt.find("                 dataroot: data                          \t[default: None]\n") != std::string::npos);
+  CHECK(opt.find("         max_dataset_size: inf                           \n") != std::string::npos);
+  CHECK(opt.find("                load_iter: 0                             \t[default: 0]\n") != std::string::npos);
+  CHECK(opt.find("                  isTrain: True                          \t[default: None]\n") != std::string::npos);
+  {  // every line "{:>25}: {:<30}" [+ "\t[default: D]"], the names sorted
+    std::istringstream lines(opt);
+    std::string line, previous;
+    std::getline(lines, line);
+    const std::regex entry(R"(^ *(\w+): (.{30,}?)(\t\[default: .*\])?$)");
+    int n = 0;
+    while (std::getline(lines, line) && line != "----------------- End -------------------") {
+      std::smatch m;
+      INFO("train_opt.txt line '", line, "'");
+      REQUIRE(std::regex_match(line, m, entry));
+      CHECK(m.position(1) + m.length(1) == 25);
+      CHECK(previous < m[1].str());
+      previous = m[1];
+      ++n;
+    }
+    CHECK(n > 50);
+  }
 
   // loss_log.txt: a header, then one line per iteration (print_freq 1), the
   // losses in cycle_gan's loss_names order.
