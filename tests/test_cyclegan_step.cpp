@@ -1,9 +1,10 @@
 // CycleGAN's and pix2pix's training (translation/) against PyTorch: the losses
-// and every updated weight of one and two optimize_parameters, GANLoss, the
+// and every updated weight of one and two optimize_parameters (lsgan; one of
+// vanilla and of wgangp), GANLoss, the
 // WGAN-GP gradient penalty and its gradients into D, ImagePool's semantics, and
 // an fp64 gradient check of the penalty w.r.t. D's parameters, get_scheduler's
 // policies, and a checkpoint of a CycleGAN run that resumes it exactly. The reference
-// file is written by scripts/make_cyclegan_step_reference.py (see its header).
+// files are written by scripts/make_cyclegan_step_reference.py (see its header).
 #include <map>
 #include <set>
 
@@ -31,12 +32,14 @@ namespace cg = sg::models::cyclegan;
 namespace {
 
 const std::string kReference = STYLEGRAD_SOURCE_DIR "/tests/data/cyclegan_step/reference.safetensors";
+const std::string kWgangpReference = STYLEGRAD_SOURCE_DIR "/tests/data/cyclegan_step/wgangp_iteration.safetensors";
 
-// Everything the reference holds, in float64 (it stores float32 values).
+// Everything the two reference files hold, in float64 (they store float32 values).
 const std::map<std::string, Tensor>& reference() {
   static const std::map<std::string, Tensor> ref = [] {
     std::map<std::string, Tensor> m;
-    for (auto& [name, t] : read_safetensors(kReference, DType::f64)) m.emplace(name, t);
+    for (const std::string& file : {kReference, kWgangpReference})
+      for (auto& [name, t] : read_safetensors(file, DType::f64)) m.emplace(name, t);
     return m;
   }();
   return ref;
@@ -129,6 +132,11 @@ TEST_CASE("cyclegan step: the reference file is there") {
 TEST_CASE("cyclegan step: two lsgan iterations match PyTorch (losses, every weight)") { run_cyclegan("lsgan", 2); }
 
 TEST_CASE("cyclegan step: one vanilla iteration matches PyTorch") { run_cyclegan("vanilla", 1); }
+
+// As the official cycle_gan_model.py: D's loss is 0.5 (-E D(real) + E D(fake))
+// and no gradient penalty is added (the official models never call
+// cal_gradient_penalty); G's GAN terms are -E D(G(x)).
+TEST_CASE("cyclegan step: one wgangp iteration matches PyTorch (losses, every weight)") { run_cyclegan("wgangp", 1); }
 
 TEST_CASE("cyclegan step: two lsgan iterations in float32 give PyTorch's losses") {
   run_cyclegan("lsgan", 2, DType::f32);

@@ -62,7 +62,9 @@ class CycleGANModel : public BaseModel {
   void forward();
 
   // 0.5 (GANLoss(D(real), true) + GANLoss(D(fake.detach()), false)); calls backward()
-  // on it and returns it.
+  // on it and returns it. In every gan_mode: with wgangp the official
+  // cycle_gan_model.py adds no gradient penalty (no official model calls
+  // cal_gradient_penalty), and neither does this.
   Tensor backward_D_basic(nn::Module& netD, const Tensor& real, const Tensor& fake);
   void backward_D_A();  // loss_D_A: D_A on real_B vs fake_B_pool.query(fake_B)
   void backward_D_B();  // loss_D_B: D_B on real_A vs fake_A_pool.query(fake_A)
