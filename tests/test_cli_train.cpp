@@ -23,8 +23,11 @@ namespace {
 const std::string kTiny =
     " --load_size 36 --crop_size 32 --ngf 4 --ndf 4 --netG resnet_6blocks --gpu_ids -1 --display_id 0 --seed 3";
 
+// One OpenMP thread: these networks are tiny, and ctest runs tests two at a
+// time, where two threads per run mostly wait for each other.
 int train_in(const TempDir& dir, const std::string& args, std::string* out) {
-  return test::run_command("cd " + dir.path.string() + " && " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
+  return test::run_command(
+      "cd " + dir.path.string() + " && OMP_NUM_THREADS=1 " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
 }
 
 std::string read_all(const std::string& path) {
