@@ -99,7 +99,7 @@ int cmd_test(int argc, char** argv) {
       .option("num_test", "50", "how many images to translate")
       .flag("eval", "networks in evaluation mode (running batch-norm statistics, no dropout)")
       .option("aspect_ratio", "1.0", "saved images are resized to this aspect ratio, as the official util.save_image")
-      .option("load_size", "", "scale images to this size (default: --crop_size, as the official test options)")
+      .option("load_size", "256", "scale images to this size (the official test options' default: --crop_size's default, 256, whatever --crop_size is)")
       .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)");
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
@@ -118,7 +118,7 @@ int cmd_test(int argc, char** argv) {
   data::DatasetOptions dopt = dataset_options(p, model);
   dopt.phase = p.get("phase");
   dopt.serial_batches = true;  // test.py
-  dopt.transform.load_size = p.has("load_size") ? p.get_int("load_size") : dopt.transform.crop_size;
+  dopt.transform.load_size = p.get_int("load_size");
   dopt.transform.no_flip = true;  // test.py
   const int64_t num_test = p.get_int("num_test"), ngf = p.get_int("ngf"), load_iter = p.get_int("load_iter");
   const double aspect_ratio = p.get_double("aspect_ratio");
@@ -188,7 +188,6 @@ int cmd_test(int argc, char** argv) {
          {"norm", {norm, choice.default_norm}},
          {"no_dropout", {use_dropout ? "False" : "True", model == "cycle_gan" ? "True" : "False"}},
          {"dataset_mode", {dopt.dataset_mode, dataset_default}},
-         {"load_size", {std::to_string(dopt.transform.load_size), "256"}},  // test_options: crop_size's default
          {"isTrain", {"False", "None"}}},
         model == "test" ? std::set<std::string>{} : std::set<std::string>{"model_suffix"});  // test_model's option
     std::printf("%s\n", options.c_str());
