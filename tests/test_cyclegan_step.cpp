@@ -451,7 +451,7 @@ TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
   o.netG = "resnet_6blocks";
   o.ngf = 2;
   o.ndf = 2;
-  o.pool_size = 0;  // the official code does not save the pools either
+  o.pool_size = 2;  // full when the checkpoint is taken: the resumed run draws from the saved images
   SchedulerOptions s;
   s.n_epochs = 1;
   s.n_epochs_decay = 3;
@@ -472,9 +472,12 @@ TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
     if (k == 1) {
       straight.update_learning_rate();
       nn::Checkpoint saved = straight.checkpoint();
+      saved.generator = &g1;  // the pools' draws
       save_checkpoint(path, saved);
       nn::Checkpoint into = resumed.checkpoint();
+      into.generator = &g2;
       load_checkpoint(path, into);
+      CHECK(resumed.fake_A_pool.num_imgs() == 2);
     }
     if (k >= 2) {
       resumed.set_input(batch(k).first, batch(k).second);
