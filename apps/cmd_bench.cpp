@@ -1,5 +1,6 @@
 // stylegrad bench: times the workloads that matter (VGG-19 forward and
-// backward for Gatys, single conv layers, memory-bound ops, dispatch overhead).
+// backward for Gatys, single conv layers, CycleGAN's and pix2pix's generators
+// and a CycleGAN training iteration, memory-bound ops, dispatch overhead).
 // bench/compare.py runs the same workloads in PyTorch and prints the ratios.
 #include <omp.h>
 
@@ -16,11 +17,14 @@
 #include "autograd/grad_mode.h"
 #include "autograd/profiler.h"
 #include "kernels/cpu/simd.h"
+#include "models/cyclegan_networks.h"
 #include "models/vgg.h"
+#include "nn/module.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "tensor/cpu_allocator.h"
+#include "translation/cycle_gan.h"
 
 namespace sg::cli {
 
@@ -157,6 +161,39 @@ Workload make_workload(const std::string& name, int64_t size) {
     }
     return w;
   }
+  // CycleGAN / pix2pix (models/cyclegan_networks.h, translation/cycle_gan.h) at size²,
+  // their command lines' defaults: resnet_9blocks (ngf 64, instance norm, no
+  // dropout), unet_256 (batch norm; eval mode and no dropout, so that both
+  // sides compute the same thing), basic D (ndf 64).
+  if (name == "resnet9-fwd" || name == "resnet9-fwdbwd" || name == "unet256-fwd") {
+    const bool unet = name == "unet256-fwd", backward = name == "resnet9-fwdbwd";
+    SG_CHECK(!unet || size % 256 == 0, "unet256-fwd: --size must be a multiple of 256 (8 halvings)");
+    auto G = models::cyclegan::define_G(3, 3, 64, unet ? "unet_256" : "resnet_9blocks", unet ? "batch" : "instance",
+                                        false, "normal", 0.02, gen);
+    if (unet) G->eval();
+    Tensor x = rand({1, 3, size, size}, gen) * 2.0 - 1.0;
+    Workload w;
+    w.run = [G, x, backward] {
+      if (!backward) {
+        NoGradGuard ng;
+        G->forward(x);
+        return;
+      }
+      sum(G->forward(x)).backward();  // into G's parameters (their gradients accumulate, as torch's)
+    };
+    return w;
+  }
+  if (name == "cyclegan-iter") {  // one optimize_parameters: both G, both D, Adam; lsgan, pool 50, identity 0.5
+    translation::CycleGANOptions o;
+    auto model = std::make_shared<translation::CycleGANModel>(o, gen);
+    Tensor A = rand({1, 3, size, size}, gen) * 2.0 - 1.0, B = rand({1, 3, size, size}, gen) * 2.0 - 1.0;
+    Workload w;
+    w.run = [model, A, B] {
+      model->set_input(A, B);
+      model->optimize_parameters();
+    };
+    return w;
+  }
   if (name == "add") {  // bandwidth: read 2, write 1
     Tensor a = randn({size, size}, gen), b = randn({size, size}, gen);
     Workload w;
@@ -181,7 +218,8 @@ Workload make_workload(const std::string& name, int64_t size) {
     return w;
   }
   throw Error("unknown workload '" + name +
-              "' (fma-peak, vgg19-fwd, vgg19-fwdbwd, vgg19-conv1_1 ... vgg19-conv5_1 [-bwd], add, sum, small-ops)");
+              "' (fma-peak, vgg19-fwd, vgg19-fwdbwd, vgg19-conv1_1 ... vgg19-conv5_1 [-bwd], resnet9-fwd, "
+              "resnet9-fwdbwd, cyclegan-iter, unet256-fwd, add, sum, small-ops)");
 }
 
 }  // namespace
@@ -192,6 +230,8 @@ int cmd_bench(int argc, char** argv) {
               "STYLEGRAD_PROFILE=1 also prints the time per op over the timed runs.\n"
               "Workloads: fma-peak, vgg19-fwd, vgg19-fwdbwd (to relu5_1, gradient to the input only),\n"
               "vgg19-conv1_1 ... vgg19-conv5_1 (one conv + ReLU; add -bwd for its input gradient),\n"
+              "resnet9-fwd, resnet9-fwdbwd (CycleGAN's generator; backward into its parameters),\n"
+              "cyclegan-iter (one CycleGAN training iteration: both G, both D, Adam), unet256-fwd (pix2pix's G),\n"
               "add and sum (memory bandwidth, size x size floats), small-ops (10 000 adds of 16 floats).");
   p.option("workload", "vgg19-fwd", "what to time");
   p.option("size", "256", "image side (VGG workloads) or matrix side (add, sum)");

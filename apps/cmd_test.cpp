@@ -4,6 +4,7 @@
 // write the same folders and files:
 //   <results_dir>/<name>/<phase>_<epoch>/index.html
 //   <results_dir>/<name>/<phase>_<epoch>/images/<stem>_<label>.png
+//   <checkpoints_dir>/<name>/<phase>_opt.txt (the options, as print_options writes them)
 // Models (models/test_model.py, cycle_gan_model.py, pix2pix_model.py in test mode):
 //   test       netG<suffix> from <epoch>_net_G<suffix>.pth; visuals real, fake
 //   cycle_gan  netG_A, netG_B; visuals real_A, fake_B, rec_A, real_B, fake_A, rec_B
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,7 +99,7 @@ int cmd_test(int argc, char** argv) {
       .option("num_test", "50", "how many images to translate")
       .flag("eval", "networks in evaluation mode (running batch-norm statistics, no dropout)")
       .option("aspect_ratio", "1.0", "saved images are resized to this aspect ratio, as the official util.save_image")
-      .option("load_size", "", "scale images to this size (default: --crop_size, as the official test options)")
+      .option("load_size", "256", "scale images to this size (the official test options' default: --crop_size's default, 256, whatever --crop_size is)")
       .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)");
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
@@ -116,7 +118,7 @@ int cmd_test(int argc, char** argv) {
   data::DatasetOptions dopt = dataset_options(p, model);
   dopt.phase = p.get("phase");
   dopt.serial_batches = true;  // test.py
-  dopt.transform.load_size = p.has("load_size") ? p.get_int("load_size") : dopt.transform.crop_size;
+  dopt.transform.load_size = p.get_int("load_size");
   dopt.transform.no_flip = true;  // test.py
   const int64_t num_test = p.get_int("num_test"), ngf = p.get_int("ngf"), load_iter = p.get_int("load_iter");
   const double aspect_ratio = p.get_double("aspect_ratio");
@@ -176,6 +178,20 @@ int cmd_test(int argc, char** argv) {
                  "', where it could be overwritten: choose another --results_dir");
       }
     }
+  }
+  // ---- BaseOptions.print_options: printed, and saved as <checkpoints_dir>/<name>/<phase>_opt.txt ----
+  {
+    const std::string dataset_default = model == "test" ? "single" : model == "pix2pix" ? "aligned" : "unaligned";
+    const std::string options = options_block(
+        p,
+        {{"netG", {netG, choice.default_netG}},
+         {"norm", {norm, choice.default_norm}},
+         {"no_dropout", {use_dropout ? "False" : "True", model == "cycle_gan" ? "True" : "False"}},
+         {"dataset_mode", {dopt.dataset_mode, dataset_default}},
+         {"isTrain", {"False", "None"}}},
+        model == "test" ? std::set<std::string>{} : std::set<std::string>{"model_suffix"});  // test_model's option
+    std::printf("%s\n", options.c_str());
+    write_file_atomic(join(expr_dir, p.get("phase") + "_opt.txt"), options + "\n");
   }
   std::printf("creating web directory %s\n", web_dir.c_str());
   HtmlPage webpage(web_dir, "Experiment = " + p.get("name") + ", Phase = " + p.get("phase") + ", Epoch = " + p.get("epoch"));

@@ -82,11 +82,6 @@ int cmd_train(int argc, char** argv) {
   p.option("model", "cycle_gan", "cycle_gan | pix2pix")
       .option("phase", "train", "the folder(s) read: <phase>A and <phase>B (unaligned) or <phase> (aligned)")
       .option("load_size", "286", "scale images to this size")
-      .option("ndf", "64", "discriminator filters in the first conv layer")
-      .option("netD", "basic", "basic | n_layers | pixel")
-      .option("n_layers_D", "3", "discriminator layers for --netD n_layers")
-      .flag("verbose", "accepted for compatibility")
-      .option("suffix", "", "accepted for compatibility")
       .option("display_freq", "400", "save the visuals to web/ every this many iterations")
       .option("display_ncols", "4", "accepted for compatibility (visdom)")
       .option("display_id", "1", "accepted: there is no visdom; the visuals go to web/index.html")
@@ -202,7 +197,8 @@ int cmd_train(int argc, char** argv) {
   if (p.has("continue_train")) {
     const int64_t load_iter = p.get_int("load_iter");
     loaded = tr::load_for_continue(*trainee, gen, expr_dir,
-                                   load_iter > 0 ? "iter_" + std::to_string(load_iter) : p.get("epoch"));
+                                   load_iter > 0 ? "iter_" + std::to_string(load_iter) : p.get("epoch"),
+                                   p.get_double("lr"));
     topt.last_good = loaded.size() == 1 ? loaded[0] : "";
   }
   trainee->setup_schedulers(sopt);

@@ -1,7 +1,10 @@
 #include "apps/translation_options.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 #include <vector>
 
 #include "apps/cli.h"
@@ -25,6 +28,9 @@ void add_base_options(ArgParser& p) {
       .option("direction", "AtoB", "AtoB or BtoA")
       .option("netG", "", "resnet_9blocks | resnet_6blocks | unet_256 | unet_128 (default: resnet_9blocks; pix2pix: unet_256)")
       .option("ngf", "64", "generator filters in the last conv layer")
+      .option("ndf", "64", "discriminator filters in the first conv layer (train)")
+      .option("netD", "basic", "basic | n_layers | pixel (train)")
+      .option("n_layers_D", "3", "discriminator layers for --netD n_layers (train)")
       .option("norm", "", "instance | batch | none (default: instance; pix2pix: batch)")
       .flag("no_dropout", "no dropout in the generator (always so for cycle_gan)")
       .option("input_nc", "3", "input image channels: 3 RGB, 1 grayscale")
@@ -38,6 +44,8 @@ void add_base_options(ArgParser& p) {
       .option("num_threads", "4", "accepted for compatibility")
       .option("init_type", "normal", "normal | xavier | kaiming | orthogonal")
       .option("init_gain", "0.02", "scale of the initial weights")
+      .flag("verbose", "accepted for compatibility")
+      .option("suffix", "", "accepted for compatibility")
       .option("seed", "0", "seed for initialisation, random crops, flips, orders and dropout");
 }
 
@@ -74,14 +82,79 @@ void note_gpu_ids(const ArgParser& p) {
     std::printf("note: stylegrad runs on the CPU; --gpu_ids %s is ignored\n", p.get("gpu_ids").c_str());
 }
 
+std::string python_float_text(double x) {
+  // repr(float): the fewest significant digits that read back as x, in
+  // positional notation for decimal exponents -4 .. 15 ("0.0002", "10.0"),
+  // else scientific ("1e-05", "1e+16").
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  if (x == 0) return std::signbit(x) ? "-0.0" : "0.0";
+  char buf[64];
+  int digits = 1;
+  for (; digits < 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
+    if (std::strtod(buf, nullptr) == x) break;
+  }
+  std::snprintf(buf, sizeof buf, "%.*e", digits - 1, x);
+  const std::string e = buf;  // [-]d.ddde[+-]XX
+  const size_t epos = e.find('e');
+  const int exponent = std::atoi(e.c_str() + epos + 1);
+  const bool negative = e[0] == '-';
+  std::string mantissa;  // the significant digits, without the point
+  for (size_t i = negative ? 1 : 0; i < epos; ++i)
+    if (e[i] != '.') mantissa += e[i];
+  std::string out = negative ? "-" : "";
+  if (exponent < -4 || exponent >= 16) {
+    out += mantissa.substr(0, 1);
+    if (mantissa.size() > 1) out += "." + mantissa.substr(1);
+    char exp_text[16];
+    std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    return out + exp_text;
+  }
+  if (exponent < 0) return out + "0." + std::string(size_t(-exponent - 1), '0') + mantissa;
+  const size_t int_digits = size_t(exponent) + 1;
+  if (mantissa.size() <= int_digits) return out + mantissa + std::string(int_digits - mantissa.size(), '0') + ".0";
+  return out + mantissa.substr(0, int_digits) + "." + mantissa.substr(int_digits);
+}
+
+namespace {
+
+// The type= of each numeric option in the official parsers (everything else
+// is a str or a store_true flag): print_options writes str() of the parsed value.
+bool is_float_option(const std::string& name) {
+  static const std::set<std::string> names = {"init_gain", "aspect_ratio", "lr", "beta1", "lambda_A",
+                                              "lambda_B", "lambda_identity", "lambda_L1"};
+  return names.count(name) > 0;
+}
+bool is_int_option(const std::string& name) {
+  static const std::set<std::string> names = {
+      "input_nc",     "output_nc",       "ngf",         "ndf",           "n_layers_D",      "batch_size",
+      "load_size",    "crop_size",       "max_dataset_size", "display_winsize", "num_threads", "load_iter",
+      "display_freq", "display_ncols",   "display_id",  "display_port",  "update_html_freq", "print_freq",
+      "save_latest_freq", "save_epoch_freq", "epoch_count", "n_epochs",  "n_epochs_decay",  "pool_size",
+      "lr_decay_iters", "num_test",      "seed"};
+  return names.count(name) > 0;
+}
+
+// str() of the value argparse holds for `text`.
+std::string python_text(const std::string& name, const std::string& text) {
+  if (is_float_option(name)) return python_float_text(std::strtod(text.c_str(), nullptr));
+  if (is_int_option(name)) return std::to_string(std::strtoll(text.c_str(), nullptr, 10));
+  return text;
+}
+
+}  // namespace
+
 std::string options_block(const ArgParser& p,
-                          const std::map<std::string, std::pair<std::string, std::string>>& resolved) {
+                          const std::map<std::string, std::pair<std::string, std::string>>& resolved,
+                          const std::set<std::string>& omitted) {
   std::vector<std::string> names = p.names();
   for (const auto& [name, vd] : resolved)
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   std::sort(names.begin(), names.end());
   std::string s = "----------------- Options ---------------\n";
   for (const std::string& name : names) {
+    if (omitted.count(name)) continue;
     std::string value, def;
     if (auto it = resolved.find(name); it != resolved.end()) {
       value = it->second.first;
@@ -90,13 +163,24 @@ std::string options_block(const ArgParser& p,
       value = p.has(name) ? "True" : "False";
       def = "False";
     } else {
-      value = p.get(name);
+      value = python_text(name, p.get(name));
       def = p.default_value(name);
+      // Defaults the official parsers hold as something else than our text:
+      // --dataroot is required (None), --max_dataset_size is float("inf").
+      if (name == "dataroot") def = "None";
+      if (name == "max_dataset_size" && def.empty()) {
+        def = "inf";
+        if (!p.has(name)) value = "inf";
+      }
+      if (!def.empty() && def != "None" && def != "inf") def = python_text(name, def);
     }
+    // --load_iter's official default is the string '0', which argparse parses
+    // into the int 0: the two never compare equal, so it is always noted.
+    const bool noted = value != def || name == "load_iter";
     std::string left(25 > name.size() ? 25 - name.size() : 0, ' ');
     std::string v = value;
     if (v.size() < 30) v.resize(30, ' ');
-    s += left + name + ": " + v + (value != def ? "\t[default: " + def + "]" : "") + "\n";
+    s += left + name + ": " + v + (noted ? "\t[default: " + def + "]" : "") + "\n";
   }
   s += "----------------- End -------------------";
   return s;

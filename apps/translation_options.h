@@ -3,6 +3,7 @@
 // per-model defaults, and the options block train.py prints and saves.
 #pragma once
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -16,9 +17,10 @@ std::string join_path(const std::string& a, const std::string& b);  // a/b
 
 // Registers base_options.py's options that test and train read alike (same
 // names, same defaults): dataroot, name, checkpoints_dir, input_nc, output_nc,
-// ngf, netG, norm, no_dropout, init_type, init_gain, dataset_mode, direction,
-// serial_batches, batch_size, gpu_ids, max_dataset_size, display_winsize,
-// num_threads, preprocess, crop_size, no_flip, epoch, load_iter, seed.
+// ngf, ndf, netG, netD, n_layers_D, norm, no_dropout, init_type, init_gain,
+// dataset_mode, direction, serial_batches, batch_size, gpu_ids,
+// max_dataset_size, display_winsize, num_threads, preprocess, crop_size,
+// no_flip, epoch, load_iter, verbose, suffix, and stylegrad's seed.
 void add_base_options(ArgParser& p);
 
 // The generator options after the model's modify_commandline_options:
@@ -37,10 +39,17 @@ data::DatasetOptions dataset_options(const ArgParser& p, const std::string& mode
 // "note: stylegrad runs on the CPU; --gpu_ids X is ignored" unless -1 or not given.
 void note_gpu_ids(const ArgParser& p);
 
-// BaseOptions.print_options' block: every option sorted by name, as
-// "{:>25}: {:<30}" with "\t[default: D]" where the value differs; `resolved`
-// gives (value, default) for options whose value comes from the model.
+// BaseOptions.print_options' block, which train.py and test.py print and save
+// as <checkpoints_dir>/<name>/<phase>_opt.txt: every option sorted by name, as
+// "{:>25}: {:<30}" with "\t[default: D]" where the value differs, values as
+// str() of what argparse holds (ints, floats as Python writes them, True/False).
+// `resolved` gives (value, default) for options whose value comes from the
+// model; `omitted` names options the official parser would not have.
 std::string options_block(const ArgParser& p,
-                          const std::map<std::string, std::pair<std::string, std::string>>& resolved);
+                          const std::map<std::string, std::pair<std::string, std::string>>& resolved,
+                          const std::set<std::string>& omitted = {});
+
+// Python's repr(float): "0.0002", "10.0", "1e-05".
+std::string python_float_text(double x);
 
 }  // namespace sg::cli

@@ -2,6 +2,7 @@
 """stylegrad vs PyTorch on the same machine, in the same run.
 
     make bench          # or: /usr/bin/python3 bench/compare.py [--threads 2] [--repeat 5] [--quick]
+                        #     [--only cyclegan] [--translation-size 256]
 
 For every workload it runs `stylegrad bench` and the same computation in
 PyTorch (when `import torch` works: Debian's python3-torch), and prints one
@@ -22,6 +23,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.path.join(HERE, "..", "build", "stylegrad")
+
+# Whole networks (or a whole training iteration): their rows compare memory too.
+WHOLE_NETWORKS = ("vgg19-fwd", "vgg19-fwdbwd", "resnet9-fwd", "resnet9-fwdbwd", "cyclegan-iter", "unet256-fwd")
 
 VGG19_CONVS = [("conv1_1", 3, 64, 1), ("conv1_2", 64, 64, 1), ("conv2_1", 64, 128, 2), ("conv2_2", 128, 128, 2),
                ("conv3_1", 128, 256, 4), ("conv3_2", 256, 256, 4), ("conv3_3", 256, 256, 4),
@@ -92,6 +96,8 @@ def torch_workload(torch, name, size):
                 F.conv_transpose2d(g, wt, padding=1)
 
         return (conv_bwd if name.endswith("-bwd") else conv_fwd), flops
+    if name in ("resnet9-fwd", "resnet9-fwdbwd", "unet256-fwd", "cyclegan-iter"):
+        return cyclegan_workload(torch, name, size), None
     if name == "add":
         a, b = torch.randn(size, size), torch.randn(size, size)
         return (lambda: torch.add(a, b)), None
@@ -107,6 +113,40 @@ def torch_workload(torch, name, size):
                 c = torch.add(c, b)
         return loop, None
     raise ValueError("unknown workload " + name)
+
+
+def cyclegan_workload(torch, name, size):
+    """CycleGAN's and pix2pix's networks as `stylegrad bench` runs them, from the
+    official definitions in scripts/make_cyclegan_reference.py, and one training
+    iteration as scripts/make_cyclegan_step_reference.py's CycleGAN (the official
+    optimize_parameters: lsgan, identity 0.5, Adam(2e-4, 0.5); its pool of 0 costs
+    what stylegrad's filling pool of 50 does)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+    from make_cyclegan_reference import NLayerDiscriminator, ResnetGenerator, UnetGenerator, init_weights
+    x = torch.rand(1, 3, size, size) * 2 - 1
+    if name == "cyclegan-iter":
+        from make_cyclegan_step_reference import CycleGAN
+        nets = [ResnetGenerator(3, 3, 64, "instance", False, 9), ResnetGenerator(3, 3, 64, "instance", False, 9),
+                NLayerDiscriminator(3, 64, 3, "instance"), NLayerDiscriminator(3, 64, 3, "instance")]
+        for net in nets:
+            init_weights(net, "normal", 0.02)
+        model = CycleGAN(nets, "lsgan")
+        y = torch.rand(1, 3, size, size) * 2 - 1
+        return lambda: model.optimize_parameters(x, y)
+    if name == "unet256-fwd":  # eval mode, no dropout: the same computation on both sides
+        G = UnetGenerator(3, 3, 8, 64, "batch", False).eval()
+    else:
+        G = ResnetGenerator(3, 3, 64, "instance", False, 9)
+    init_weights(G, "normal", 0.02)
+
+    def fwd():
+        with torch.no_grad():
+            G(x)
+
+    def fwdbwd():  # into G's parameters (their gradients accumulate, as stylegrad's)
+        G(x).sum().backward()
+
+    return fwdbwd if name == "resnet9-fwdbwd" else fwd
 
 
 def proc_status_kb(key):
@@ -220,6 +260,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="only the whole-network rows and the small workloads")
     ap.add_argument("--gatys", action="store_true", help="also Gatys at 256², 100 L-BFGS iterations (about 2 minutes)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown rows (for the README)")
+    ap.add_argument("--translation-size", type=int, default=256,
+                    help="image side of the CycleGAN rows (resnet9-*, cyclegan-iter; unet256-fwd needs 256)")
+    ap.add_argument("--only", default="", help="only the rows whose workload name contains this text")
     args = ap.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("bench: build first (make), %s is missing" % BINARY)
@@ -244,14 +287,17 @@ def main():
     rows = [("vgg19-fwd", 256), ("vgg19-fwdbwd", 256), ("vgg19-fwdbwd", 512)]
     if not args.quick:
         rows += [("vgg19-" + n + sfx, 256) for n, *_ in VGG19_CONVS for sfx in ("", "-bwd")]
+    ts = args.translation_size
+    rows += [("resnet9-fwd", ts), ("resnet9-fwdbwd", ts), ("cyclegan-iter", ts), ("unet256-fwd", 256)]
     rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
+    rows = [r for r in rows if args.only in r[0]]
     columns = ["workload", "size", "stylegrad ms", "PyTorch ms", "ratio", "GFLOP/s*", "% peak*",
                "stylegrad MB", "PyTorch MB"]
     for name, size in rows:
         # The small workloads take milliseconds: many more runs steady their medians.
-        repeat = args.repeat if name.startswith("vgg19") else max(args.repeat, 51)
+        whole = name in WHOLE_NETWORKS  # whole networks: compare memory too
+        repeat = args.repeat if name.startswith("vgg19") or whole else max(args.repeat, 51)
         sg = stylegrad_run(name, size, args.threads, repeat)
-        whole = name in ("vgg19-fwd", "vgg19-fwdbwd")  # whole networks: compare memory too
         t_ms = t_mb = None
         if torch is not None:
             fn, _ = torch_workload(torch, name, size)

@@ -35,6 +35,8 @@ void check_names(const Checkpoint& c) {
   for (const auto& [name, m] : c.modules) check("module", name, m);
   for (const auto& [name, o] : c.optimizers) check("optimizer", name, o);
   for (const auto& [name, s] : c.schedulers) check("scheduler", name, s);
+  for (const auto& [name, t] : c.tensor_sets)
+    check("tensor set", name, t.save && t.load ? &t : nullptr);
 }
 
 // The Generator's state as int64 [6]: s[0..3], has_spare, the spare's bits.
@@ -105,6 +107,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     optimizers.emplace_back(name, std::move(sd.json));
   }
   for (const auto& [name, s] : c.schedulers) schedulers.emplace_back(name, s->state_dict());
+  std::vector<json::Value> tensor_sets;
+  for (const auto& [name, set] : c.tensor_sets) {
+    tensor_sets.push_back(json::make_string(name));
+    for (const auto& [key, t] : set.save()) add(name + "." + key, t);
+  }
   if (c.generator) tensors.emplace_back(kRngTensor, rng_tensor(*c.generator));
 
   // Float tensors are read back in one dtype: float64 when any was saved so, which keeps float32 values exact too.
@@ -115,6 +122,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
                                               {"modules", json::make_array(std::move(modules))},
                                               {"optimizers", json::make_object(std::move(optimizers))},
                                               {"schedulers", json::make_object(std::move(schedulers))},
+                                              {"tensor_sets", json::make_array(std::move(tensor_sets))},
                                               {"rng", json::make_bool(c.generator != nullptr)}});
   write_safetensors(path, tensors, {{kMetadataKey, json::write(info)}});
 }
@@ -145,10 +153,17 @@ void load_checkpoint(const std::string& path, Checkpoint& c, bool strict) {
   SG_CHECK(module_list.is_array(), who, ": 'modules' must be an array of names");
   SG_CHECK(optimizer_states.is_object() && scheduler_states.is_object(), who,
            ": 'optimizers' and 'schedulers' must be objects");
-  std::set<std::string> file_modules, file_optimizers, file_schedulers;
+  std::set<std::string> file_modules, file_optimizers, file_schedulers, file_sets;
   for (const json::Value& n : module_list.array) {
     SG_CHECK(n.is_string(), who, ": 'modules' must be an array of names");
     file_modules.insert(n.string);
+  }
+  if (const json::Value* sets = info.find("tensor_sets")) {  // absent in files written before tensor sets
+    SG_CHECK(sets->is_array(), who, ": 'tensor_sets' must be an array of names");
+    for (const json::Value& n : sets->array) {
+      SG_CHECK(n.is_string(), who, ": 'tensor_sets' must be an array of names");
+      file_sets.insert(n.string);
+    }
   }
   for (const auto& [name, v] : optimizer_states.object) file_optimizers.insert(name);
   for (const auto& [name, v] : scheduler_states.object) file_schedulers.insert(name);
@@ -164,8 +179,9 @@ void load_checkpoint(const std::string& path, Checkpoint& c, bool strict) {
     }
     const size_t dot = name.find('.');
     const std::string object = dot == std::string::npos ? "" : name.substr(0, dot);
-    SG_CHECK(file_modules.count(object) || file_optimizers.count(object), who, ": unexpected tensor '", name,
-             "' (no module or optimizer of the checkpoint is named '", object, "')");
+    SG_CHECK(file_modules.count(object) || file_optimizers.count(object) || file_sets.count(object), who,
+             ": unexpected tensor '", name, "' (no module, optimizer or tensor set of the checkpoint is named '",
+             object, "')");
     by_object[object].emplace_back(name.substr(dot + 1), t);
   }
   SG_CHECK(rng || !has_rng, who, ": the metadata says there is a generator state, but tensor 'rng' is missing");
@@ -178,11 +194,16 @@ void load_checkpoint(const std::string& path, Checkpoint& c, bool strict) {
   for (const auto& [name, m] : c.modules) check_present("module", name, file_modules), given.insert(name);
   for (const auto& [name, o] : c.optimizers) check_present("optimizer", name, file_optimizers), given.insert(name);
   for (const auto& [name, s] : c.schedulers) check_present("scheduler", name, file_schedulers), given.insert(name);
+  for (const auto& [name, t] : c.tensor_sets) check_present("tensor set", name, file_sets), given.insert(name);
   SG_CHECK(!c.generator || rng, who, ": the file has no generator state (tensor 'rng')");
   if (strict) {
-    for (const auto* names : {&file_modules, &file_optimizers, &file_schedulers})
+    for (const auto* names : {&file_modules, &file_optimizers, &file_schedulers, &file_sets})
       for (const std::string& name : *names)
-        SG_CHECK(given.count(name), who, ": the file has ", names == &file_modules ? "module" : names == &file_optimizers ? "optimizer" : "scheduler",
+        SG_CHECK(given.count(name), who, ": the file has ",
+                 names == &file_modules      ? "module"
+                 : names == &file_optimizers ? "optimizer"
+                 : names == &file_sets       ? "tensor set"
+                                             : "scheduler",
                  " '", name, "', which was not given (load with strict = false to skip it)");
     SG_CHECK(!rng || c.generator, who, ": the file has a generator state, but no generator was given");
   }
@@ -202,6 +223,13 @@ void load_checkpoint(const std::string& path, Checkpoint& c, bool strict) {
       s->load_state_dict(*scheduler_states.find(name));
     } catch (const Error& e) {
       throw Error(who + ": scheduler '" + name + "': " + e.what());
+    }
+  }
+  for (const auto& [name, set] : c.tensor_sets) {
+    try {
+      set.load(by_object[name]);
+    } catch (const Error& e) {
+      throw Error(who + ": tensor set '" + name + "': " + e.what());
     }
   }
   if (c.generator) c.generator->set_state(*rng_st);

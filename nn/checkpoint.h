@@ -3,21 +3,23 @@
 //
 //   tensors   "<module>.<key>"            each module's state_dict    ("G_A.model.1.weight")
 //             "<optimizer>.state.<i>.<n>" each optimizer's tensors   ("optimizer_G.state.0.exp_avg")
+//             "<set>.<key>"               each tensor set's tensors     ("fake_A_pool.0")
 //             "rng"                       the Generator's state: int64 [6] = xoshiro256** s[0..3],
 //                                         has_spare, the bits of the Box-Muller spare
 //   metadata  "stylegrad_checkpoint": JSON {"format": 1, "epoch": E, "iteration": I,
 //             "float_dtype": "float32" | "float64", "modules": [names],
 //             "optimizers": {name: state_dict JSON}, "schedulers": {name: state_dict JSON},
-//             "rng": true | false}
+//             "tensor_sets": [names] (absent in older files: none), "rng": true | false}
 //
-// Names are the caller's (e.g. "G_A", "optimizer_G", "scheduler_G"): unique,
+// Names are the caller's (e.g. "G_A", "optimizer_G", "scheduler_G", "fake_A_pool"): unique,
 // non-empty, without '.', and not "rng". load_checkpoint checks every object it is
 // given against the file (a missing or unexpected key, a wrong shape: one line
 // naming the key) and then loads them in the order modules, optimizers,
-// schedulers, generator; an error while loading an optimizer or scheduler leaves
+// schedulers, tensor sets, generator; an error while loading an optimizer or scheduler leaves
 // the objects before it loaded.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,12 +35,21 @@ namespace sg::nn {
 class Module;
 class Scheduler;
 
+// State that is neither a module's nor an optimizer's, whose keys and shapes
+// the file decides (e.g. an image pool: as many images as it holds): save()
+// gives the tensors to write, load() receives exactly those read back.
+struct TensorSet {
+  std::function<NamedTensors()> save;
+  std::function<void(const NamedTensors&)> load;
+};
+
 // The objects of a training run, by name (pointers not owned), and its
 // counters. Save reads them; load writes into them (and sets epoch and iteration).
 struct Checkpoint {
   std::vector<std::pair<std::string, Module*>> modules;
   std::vector<std::pair<std::string, Optimizer*>> optimizers;
   std::vector<std::pair<std::string, Scheduler*>> schedulers;
+  std::vector<std::pair<std::string, TensorSet>> tensor_sets;
   Generator* generator = nullptr;  // e.g. &default_generator() (dropout, noise); null: not saved
   int64_t epoch = 0, iteration = 0;
 };

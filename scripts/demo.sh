@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # `make demo`: neural style transfer of a bundled photo in the style of a bundled
-# painting, the two classic colour-transfer baselines with the same painting, and
-# an HTML page (demo-out/index.html) showing them side by side with the time of
-# each part. Uses pretrained VGG-19 when weights/downloads/ has it
-# (weights/fetch.sh vgg19), otherwise the random multi-scale network (no
-# download), and says which. Meant to finish within 2 minutes on 2 cores.
+# painting, the two classic colour-transfer baselines with the same painting, a
+# CycleGAN section, and an HTML page (demo-out/index.html) showing them side by
+# side with the time of each part. Uses pretrained VGG-19 when weights/downloads/
+# has it (weights/fetch.sh vgg19), otherwise the random multi-scale network (no
+# download), and says which. CycleGAN: with an official generator in
+# weights/downloads/ (horse2zebra.pth, or cyclegan_<name>.pth as
+# weights/fetch.sh cyclegan-<name> saves it) it translates the bundled photos;
+# without one it trains a tiny CycleGAN (photos <-> paintings, 64 px crops) for
+# about a minute and shows its real, fake and reconstructed images as what they
+# are. Meant to finish within 2 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./build/stylegrad
@@ -45,6 +50,78 @@ echo "demo: colour-transfer baselines took $t_hist s (histogram) and $t_reinhard
 
 cp "$content" "$out/content.png"
 cp "$style" "$out/style.jpg"
+
+# ---- CycleGAN ----
+cg="$out/cyclegan"
+rm -rf "$cg"
+mkdir -p "$cg"
+here="$(pwd)"
+photos=(chelsea.png ihc.jpg)
+pretrained=""
+for f in weights/downloads/horse2zebra.pth weights/downloads/cyclegan_horse2zebra.pth weights/downloads/cyclegan_*.pth; do
+  if [ -f "$f" ]; then pretrained="$f"; break; fi
+done
+t0=$(now)
+if [ -n "$pretrained" ]; then
+  # The official generators: resnet_9blocks, instance norm, no dropout (test.py --model test --no_dropout).
+  gname="$(basename "$pretrained" .pth)"
+  gname="${gname#cyclegan_}"
+  echo "demo: CycleGAN: translating the bundled photos with $pretrained"
+  mkdir -p "$cg/photos" "$cg/checkpoints/${gname}_pretrained"
+  for p in "${photos[@]}"; do ln -s "$here/demo/images/$p" "$cg/photos/$p"; done
+  ln -s "$here/$pretrained" "$cg/checkpoints/${gname}_pretrained/latest_net_G.pth"
+  "$bin" test --dataroot "$cg/photos" --name "${gname}_pretrained" --model test --no_dropout --preprocess none \
+    --checkpoints_dir "$cg/checkpoints" --results_dir "$cg/results" --gpu_ids -1 >"$cg/test.log"
+  t_cg=$(secs "$t0" "$(now)")
+  res="cyclegan/results/${gname}_pretrained/test_latest/images"
+  cg_html="<p>The official pretrained <b>${gname}</b> generator (<code>$pretrained</code>, resnet_9blocks)
+run by <code>stylegrad test --model test --no_dropout --preprocess none</code> on the bundled photos: ${t_cg} s.</p>"
+  for p in "${photos[@]}"; do
+    stem="${p%.*}"
+    cg_html+="<figure><img src=\"$res/${stem}_real.png\"><figcaption>real: the photo $p</figcaption></figure>
+<figure><img src=\"$res/${stem}_fake.png\"><figcaption>fake: ${gname}'s translation of it</figcaption></figure><br>"
+  done
+else
+  # A tiny CycleGAN trained here: A = the two photos, B = the three paintings,
+  # random 64 px crops of 72 px images, ngf = ndf = 8, resnet_6blocks. One
+  # thread unless OMP_NUM_THREADS says otherwise: these tensors are too small
+  # for two to help, and a busy second core would stall every parallel op.
+  epochs=90; decay=30; iters=$(( (epochs + decay) * 3 ))
+  echo "demo: CycleGAN: no official generator in weights/downloads/ (weights/fetch.sh cyclegan-horse2zebra gets one);"
+  echo "demo: training a tiny CycleGAN instead (photos <-> paintings, 64 px, $iters iterations, about a minute)"
+  mkdir -p "$cg/data/trainA" "$cg/data/trainB" "$cg/data/testA" "$cg/data/testB"
+  for p in "${photos[@]}"; do ln -s "$here/demo/images/$p" "$cg/data/trainA/$p"; ln -s "$here/demo/images/$p" "$cg/data/testA/$p"; done
+  for p in starry_night.jpg the_scream.jpg shipwreck.jpg; do ln -s "$here/demo/images/$p" "$cg/data/trainB/$p"; done
+  for p in starry_night.jpg the_scream.jpg; do ln -s "$here/demo/images/$p" "$cg/data/testB/$p"; done
+  tiny=(--model cycle_gan --netG resnet_6blocks --ngf 8 --gpu_ids -1 --checkpoints_dir "$cg/checkpoints" --name tiny)
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$bin" train --dataroot "$cg/data" "${tiny[@]}" --ndf 8 --load_size 72 \
+    --crop_size 64 --n_epochs "$epochs" --n_epochs_decay "$decay" --lr 0.001 --print_freq 30 --display_id 0 \
+    --display_freq 30 --save_epoch_freq "$(( epochs + decay ))" --save_latest_freq 100000 --seed 1 >"$cg/train.log"
+  t_train=$(secs "$t0" "$(now)")
+  echo "demo: CycleGAN training took $t_train s"
+  t1=$(now)
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" "$bin" test --dataroot "$cg/data" "${tiny[@]}" --load_size 64 \
+    --crop_size 64 --results_dir "$cg/results" >"$cg/test.log"
+  t_test=$(secs "$t1" "$(now)")
+  t_cg=$(secs "$t0" "$(now)")
+  res="cyclegan/results/tiny/test_latest/images"
+  cg_html="<p>No official CycleGAN generator in <code>weights/downloads/</code> (<code>weights/fetch.sh cyclegan-horse2zebra</code>
+gets one, which the demo then uses), so this is <b>a tiny CycleGAN trained here from scratch for ${t_train} s</b>
+($iters iterations of <code>stylegrad train --model cycle_gan</code>: A = the 2 bundled photos, B = the 3 paintings,
+random 64&times;64 crops, ngf = ndf = 8, 6 residual blocks), then run by <code>stylegrad test --model cycle_gan</code>
+(${t_test} s). A model this small, trained on five images for a minute, learns colours and textures, not
+paintings: judge the machinery, not the art. Training log: <a href=\"cyclegan/checkpoints/tiny/loss_log.txt\">loss_log.txt</a>,
+<a href=\"cyclegan/checkpoints/tiny/loss_plot.svg\">loss plot</a>, <a href=\"cyclegan/checkpoints/tiny/web/index.html\">training visuals</a>.</p>"
+  for stem in chelsea ihc; do
+    cg_html+="<figure class=small><img src=\"$res/${stem}_real_A.png\"><figcaption>real_A: a photo (input)</figcaption></figure>
+<figure class=small><img src=\"$res/${stem}_fake_B.png\"><figcaption>fake_B = G_A(real_A): made \"painting-like\"</figcaption></figure>
+<figure class=small><img src=\"$res/${stem}_rec_A.png\"><figcaption>rec_A = G_B(fake_B): back to a photo</figcaption></figure>
+<figure class=small><img src=\"$res/${stem}_real_B.png\"><figcaption>real_B: a painting (input)</figcaption></figure>
+<figure class=small><img src=\"$res/${stem}_fake_A.png\"><figcaption>fake_A = G_B(real_B): made \"photo-like\"</figcaption></figure>
+<figure class=small><img src=\"$res/${stem}_rec_B.png\"><figcaption>rec_B = G_A(fake_A): back to a painting</figcaption></figure><br>"
+  done
+fi
+echo "demo: CycleGAN section took $t_cg s"
 t_all=$(secs "$start" "$(now)")
 
 cat > "$out/index.html" <<HTML
@@ -52,8 +129,9 @@ cat > "$out/index.html" <<HTML
 <meta charset="utf-8">
 <title>stylegrad demo</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}figure{display:inline-block;margin:8px;vertical-align:top}
-img{max-width:340px;display:block}figcaption{font-size:14px;color:#333;max-width:340px}</style>
-<h1>stylegrad demo: neural style transfer</h1>
+img{max-width:340px;display:block}figcaption{font-size:14px;color:#333;max-width:340px}
+figure.small img{width:160px;image-rendering:pixelated}figure.small figcaption{max-width:160px;font-size:12px}</style>
+<h1>stylegrad demo: neural style transfer and CycleGAN</h1>
 <p>Gatys et al.'s style transfer with the features of a $about.
 $( [ "$model" = multiscale ] && echo "<code>weights/fetch.sh vgg19</code> gets VGG-19, which the demo then uses." )
 Whole demo: <b>${t_all} s</b> on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')).</p>
@@ -66,6 +144,8 @@ Whole demo: <b>${t_all} s</b> on $(nproc) cores ($(grep -m1 'model name' /proc/c
 <figure><img src="reinhard.png"><figcaption>Reinhard et al. 2001 (mean and deviation in lαβ): ${t_reinhard} s</figcaption></figure>
 <h2>Losses</h2>
 <figure><img src="result_losses.svg" style="max-width:640px"><figcaption>content, style, TV and total loss per iteration (<a href="losses.csv">CSV</a>)</figcaption></figure>
+<h2>CycleGAN</h2>
+$cg_html
 <p>Images: demo/images/SOURCES.md.</p>
 HTML
 echo "demo: wrote $out/index.html (open it in a browser) in ${t_all} s"

@@ -27,6 +27,11 @@ Writes tests/data/cyclegan_step/reference.safetensors with
   cyclegan.<mode>.iter<k>.<net>.<key>    every state_dict entry after iteration k
       mode lsgan: iterations 1 and 2; mode vanilla: iteration 1. pool_size 0,
       no dropout, lambda_A = lambda_B = 10, lambda_identity 0.5, lr 2e-4, beta1 0.5.
+      Mode wgangp, iteration 1, is in tests/data/cyclegan_step/wgangp_iteration.safetensors
+      (same names). As the official cycle_gan_model.py, whose backward_D_basic is
+      0.5 (GANLoss(D(real), True) + GANLoss(D(fake), False)) in every gan_mode, the
+      wgangp iteration adds no gradient penalty: the official code defines
+      cal_gradient_penalty in networks.py but no model calls it.
   pix2pix.init.<net>.<key>      G (unet_128, ngf 2, batch norm, no dropout), D (basic, ndf 4, 6 channels)
   pix2pix.iter<k>.loss.<name>   G_GAN, G_L1, D_real, D_fake (vanilla GAN, lambda_L1 100)
   pix2pix.iter<k>.<net>.<key>   after iteration k (1, 2), BatchNorm running statistics included
@@ -54,6 +59,7 @@ from make_reference import write_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "tests", "data", "cyclegan_step", "reference.safetensors")
+OUT_WGANGP = os.path.join(ROOT, "tests", "data", "cyclegan_step", "wgangp_iteration.safetensors")
 
 
 # ----------------------------------------------------------- networks.py's losses
@@ -249,14 +255,16 @@ def main():
     init = snapshot(nets)
     put_state(out, "cyclegan.init", zip(names, nets))
     batches = [(rounded_input((1, 3, 32, 32), 2 * k + 1), rounded_input((1, 3, 32, 32), 2 * k + 2)) for k in (1, 2)]
-    for mode, iterations in (("lsgan", 2), ("vanilla", 1)):
+    out_wgangp = collections.OrderedDict()  # its own file: each file stays under 1 MB
+    for mode, iterations in (("lsgan", 2), ("vanilla", 1), ("wgangp", 1)):
         load_state(nets, init)
         model = CycleGAN(nets, mode)
+        dest = out_wgangp if mode == "wgangp" else out
         for k in range(1, iterations + 1):
             losses = model.optimize_parameters(*batches[k - 1])
             for name, v in losses.items():
-                out[f"cyclegan.{mode}.iter{k}.loss.{name}"] = v.float().reshape(1)
-            put_state(out, f"cyclegan.{mode}.iter{k}", zip(names, nets))
+                dest[f"cyclegan.{mode}.iter{k}.loss.{name}"] = v.float().reshape(1)
+            put_state(dest, f"cyclegan.{mode}.iter{k}", zip(names, nets))
             print(mode, k, {n: round(float(v), 6) for n, v in losses.items()})
 
     # ---- WGAN-GP on D_A's initial weights
@@ -300,6 +308,8 @@ def main():
 
     write_safetensors(OUT, out, {"generator": "scripts/make_cyclegan_step_reference.py"})
     print(OUT, os.path.getsize(OUT), "bytes,", len(out), "tensors")
+    write_safetensors(OUT_WGANGP, out_wgangp, {"generator": "scripts/make_cyclegan_step_reference.py"})
+    print(OUT_WGANGP, os.path.getsize(OUT_WGANGP), "bytes,", len(out_wgangp), "tensors")
 
 
 if __name__ == "__main__":

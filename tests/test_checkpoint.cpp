@@ -4,6 +4,7 @@
 // with the documented names; wrong or missing keys give one line naming them.
 // Also the Generator's state (tensor/random.h).
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "nn/checkpoint.h"
@@ -209,4 +210,44 @@ TEST_CASE("checkpoint: a wrong or missing key gives one line naming it") {
           nn::Checkpoint c = other.objects();
           load_checkpoint(plain, c);
         }) == "checkpoint " + plain + ": not a stylegrad checkpoint (its metadata has no 'stylegrad_checkpoint')");
+}
+
+TEST_CASE("checkpoint: a tensor set (e.g. an image pool) comes back with the file's keys and shapes") {
+  TempDir dir;
+  const std::string path = dir.file("sets.safetensors");
+  NamedTensors pool;  // 12 keys: "10" sorts before "2" in the file, the set gets them all
+  for (int i = 0; i < 12; ++i) pool.emplace_back(std::to_string(i), full({1, 2, 3}, double(i), TensorOptions(DType::f32)));
+  NamedTensors empty_set;
+  nn::Checkpoint c;
+  c.tensor_sets = {{"pool", {[&] { return pool; }, [](const NamedTensors&) {}}},
+                   {"empty", {[&] { return empty_set; }, [](const NamedTensors&) {}}}};
+  save_checkpoint(path, c);
+
+  std::map<std::string, double> got;
+  bool empty_loaded = false;
+  nn::Checkpoint back;
+  back.tensor_sets = {{"pool",
+                       {[] { return NamedTensors(); },
+                        [&](const NamedTensors& s) {
+                          for (const auto& [key, t] : s) {
+                            CHECK(t.shape() == Shape{1, 2, 3});
+                            got[key] = t.to_vector()[0];
+                          }
+                        }}},
+                      {"empty", {[] { return NamedTensors(); }, [&](const NamedTensors& s) {
+                                   empty_loaded = s.empty();
+                                 }}}};
+  load_checkpoint(path, back);
+  REQUIRE(got.size() == 12);
+  for (int i = 0; i < 12; ++i) CHECK(got[std::to_string(i)] == double(i));
+  CHECK(empty_loaded);
+
+  nn::Checkpoint missing;
+  missing.tensor_sets = {{"pools", back.tensor_sets[0].second}};
+  CHECK(error_of([&] { load_checkpoint(path, missing, /*strict=*/false); }) ==
+        "checkpoint " + path + ": no tensor set 'pools' in the file (it has empty, pool)");
+  nn::Checkpoint fewer;
+  fewer.tensor_sets = {back.tensor_sets[0]};
+  CHECK(error_of([&] { load_checkpoint(path, fewer); }) ==
+        "checkpoint " + path + ": the file has tensor set 'empty', which was not given (load with strict = false to skip it)");
 }

@@ -121,7 +121,7 @@ TEST_CASE("stylegrad test --model test: the official folders, names, page and im
                             false, 5);
   std::string out;
   REQUIRE(run_in(dir, "--dataroot ./datasets/h2z/testA --name h2z_pretrained --model test --no_dropout --ngf 4 "
-                      "--crop_size 32 --gpu_ids -1",
+                      "--crop_size 32 --load_size 32 --gpu_ids -1",
                  &out) == 0);
   INFO(out);
   CHECK(out.find("creating web directory ./results/h2z_pretrained/test_latest") != std::string::npos);
@@ -152,7 +152,7 @@ TEST_CASE("stylegrad test --model test: the official folders, names, page and im
 
   // Dashes, --num_test, --aspect_ratio (PIL size (h, int(w * ratio))), --results_dir, a GPU id.
   out.clear();
-  REQUIRE(run_in(dir, "--dataroot ./datasets/h2z/testA --name h2z_pretrained --no-dropout --ngf 4 --crop-size 32 "
+  REQUIRE(run_in(dir, "--dataroot ./datasets/h2z/testA --name h2z_pretrained --no-dropout --ngf 4 --crop-size 32 --load-size 32 "
                       "--num_test 1 --aspect_ratio 1.5 --results-dir out --gpu_ids 0",
                  &out) == 0);
   CHECK(out.find("note: stylegrad runs on the CPU; --gpu_ids 0 is ignored") != std::string::npos);
@@ -166,7 +166,7 @@ TEST_CASE("stylegrad test --model test: the official folders, names, page and im
   // --model_suffix, --epoch
   fs::copy_file(dir.file("checkpoints/h2z_pretrained/latest_net_G.pth"), dir.file("checkpoints/h2z_pretrained/7_net_G_A.pth"));
   out.clear();
-  REQUIRE(run_in(dir, "--dataroot datasets/h2z/testA --name h2z_pretrained --no_dropout --ngf 4 --crop_size 32 "
+  REQUIRE(run_in(dir, "--dataroot datasets/h2z/testA --name h2z_pretrained --no_dropout --ngf 4 --crop_size 32 --load_size 32 "
                       "--epoch 7 --model_suffix _A",
                  &out) == 0);
   CHECK(png_levels(dir.file("results/h2z_pretrained/test_7/images/n02_fake.png")) ==
@@ -178,7 +178,7 @@ TEST_CASE("stylegrad test: --input_nc 1 reads grayscale and saves three equal ch
   write_image(dir.file("gray/g.png"), 32, 32, 2);
   auto net = save_generator(dir.file("checkpoints/g1/latest_net_G.pth"), 4, "resnet_6blocks", "instance", false, 9, 1);
   std::string out;
-  REQUIRE(run_in(dir, "--dataroot gray --name g1 --netG resnet_6blocks --ngf 4 --crop_size 32 --no_dropout "
+  REQUIRE(run_in(dir, "--dataroot gray --name g1 --netG resnet_6blocks --ngf 4 --crop_size 32 --load_size 32 --no_dropout "
                       "--input_nc 1 --output_nc 1",
                  &out) == 0);
   INFO(out);
@@ -198,9 +198,22 @@ TEST_CASE("stylegrad test --model cycle_gan: real, fake and reconstructions both
   auto G_A = save_generator(dir.file("checkpoints/cg/latest_net_G_A.pth"), 4, "resnet_6blocks", "instance", false, 1);
   auto G_B = save_generator(dir.file("checkpoints/cg/latest_net_G_B.pth"), 4, "resnet_6blocks", "instance", false, 2);
   std::string out;
-  REQUIRE(run_in(dir, "--dataroot ./data --name cg --model cycle_gan --netG resnet_6blocks --ngf 4 --crop_size 32", &out) ==
+  REQUIRE(run_in(dir, "--dataroot ./data --name cg --model cycle_gan --netG resnet_6blocks --ngf 4 --crop_size 32 --load_size 32", &out) ==
           0);
   INFO(out);
+  // test_opt.txt beside the networks, as test.py's print_options writes it.
+  const std::string opt = read_all(dir.file("checkpoints/cg/test_opt.txt"));
+  CHECK(opt.rfind("----------------- Options ---------------\n", 0) == 0);
+  CHECK(opt.find("                    model: cycle_gan                     \t[default: test]\n") != std::string::npos);
+  CHECK(opt.find("                  isTrain: False                         \t[default: None]\n") != std::string::npos);
+  CHECK(opt.find("             aspect_ratio: 1.0                           \n") != std::string::npos);
+  CHECK(opt.find("               no_dropout: True                          \n") != std::string::npos);
+  CHECK(opt.find("                    phase: test                          \n") != std::string::npos);
+  CHECK(opt.find("model_suffix") == std::string::npos);  // test_model's option only
+  // test_options' load_size default is crop_size's default (256), not the given --crop_size.
+  CHECK(opt.find("                load_size: 32                            \t[default: 256]\n") != std::string::npos);
+  CHECK(opt.size() > opt.find("----------------- End -------------------\n"));
+  CHECK(out.find(opt) != std::string::npos);  // printed too
   const std::string images = dir.file("results/cg/test_latest/images/");
   // max(|A|, |B|) = 2 items, named after A (serial pairing: a1 with b1, a1 with b2).
   CHECK(names_in(images) == std::vector<std::string>{"a1_fake_A.png", "a1_fake_B.png", "a1_real_A.png", "a1_real_B.png",
@@ -258,7 +271,7 @@ TEST_CASE("stylegrad test: bad input is one line and exit 1 (2 for usage errors)
   fails_with("--dataroot imgs --name horse2zebra_pretrained --no_dropout",
              "checkpoint './checkpoints/horse2zebra_pretrained/latest_net_G.pth' not found; for the official "
              "pretrained 'horse2zebra': weights/fetch.sh cyclegan-horse2zebra");
-  fails_with("--dataroot imgs --name six --ngf 4 --no_dropout --crop_size 32",
+  fails_with("--dataroot imgs --name six --ngf 4 --no_dropout --crop_size 32 --load_size 32",
              "the file has 6 residual blocks, --netG resnet_9blocks expects 9");
   fails_with("--dataroot imgs --name six --ngf 4 --frobnicate", "unknown option --frobnicate", 2);  // a usage error (README "Exit status")
   fails_with("--dataroot imgs --name six --ngf 4 --batch_size 4", "--batch_size 4: stylegrad test translates one image", 2);
@@ -268,7 +281,7 @@ TEST_CASE("stylegrad test: bad input is one line and exit 1 (2 for usage errors)
   write_image(dir.file("results/six/test_latest/images/x.png"), 32, 32, 1);
   std::string out;
   CHECK(run_in(dir, "--dataroot results/six/test_latest/images --name six --netG resnet_6blocks --ngf 4 --no_dropout "
-                    "--crop_size 32",
+                    "--crop_size 32 --load_size 32",
                &out) == 2);
   CHECK(out.find("where it could be overwritten") != std::string::npos);
 }

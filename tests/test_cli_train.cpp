@@ -23,8 +23,11 @@ namespace {
 const std::string kTiny =
     " --load_size 36 --crop_size 32 --ngf 4 --ndf 4 --netG resnet_6blocks --gpu_ids -1 --display_id 0 --seed 3";
 
+// One OpenMP thread: these networks are tiny, and ctest runs tests two at a
+// time, where two threads per run mostly wait for each other.
 int train_in(const TempDir& dir, const std::string& args, std::string* out) {
-  return test::run_command("cd " + dir.path.string() + " && " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
+  return test::run_command(
+      "cd " + dir.path.string() + " && OMP_NUM_THREADS=1 " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
 }
 
 std::string read_all(const std::string& path) {
@@ -108,7 +111,8 @@ TEST_CASE("stylegrad train --model cycle_gan: the official files, names and form
   write_unaligned(dir, "data");
   std::string out;
   const int status = train_in(dir, "--dataroot data --name tiny --model cycle_gan --n_epochs 1 --n_epochs_decay 1 "
-                                   "--print_freq 1 --display_freq 2 --save_epoch_freq 1" + kTiny, &out);
+                                   "--print_freq 1 --display_freq 2 --save_epoch_freq 1 --lambda_A 10 --beta1 5e-1 "
+                                   "--init_gain 2e-2 --save_latest_freq 05000" + kTiny, &out);
   INFO(out);
   REQUIRE(status == 0);
   CHECK(out.find("----------------- Options ---------------") != std::string::npos);
@@ -134,6 +138,32 @@ TEST_CASE("stylegrad train --model cycle_gan: the official files, names and form
   CHECK(opt.find("               no_dropout: True                          \n") != std::string::npos);
   CHECK(opt.find("----------------- End -------------------\n") != std::string::npos);
   CHECK(opt.find("                dataroot:") < opt.find("                     name:"));
+  // Values as str() of what argparse parsed (int, float), compared as values.
+  CHECK(opt.find("                 lambda_A: 10.0                          \n") != std::string::npos);
+  CHECK(opt.find("                    beta1: 0.5                           \n") != std::string::npos);
+  CHECK(opt.find("                init_gain: 0.02                          \n") != std::string::npos);
+  CHECK(opt.find("         save_latest_freq: 5000                          \n") != std::string::npos);
+  CHECK(opt.find("                 dataroot: data                          \t[default: None]\n") != std::string::npos);
+  CHECK(opt.find("         max_dataset_size: inf                           \n") != std::string::npos);
+  CHECK(opt.find("                load_iter: 0                             \t[default: 0]\n") != std::string::npos);
+  CHECK(opt.find("                  isTrain: True                          \t[default: None]\n") != std::string::npos);
+  {  // every line "{:>25}: {:<30}" [+ "\t[default: D]"], the names sorted
+    std::istringstream lines(opt);
+    std::string line, previous;
+    std::getline(lines, line);
+    const std::regex entry(R"(^ *(\w+): (.{30,}?)(\t\[default: .*\])?$)");
+    int n = 0;
+    while (std::getline(lines, line) && line != "----------------- End -------------------") {
+      std::smatch m;
+      INFO("train_opt.txt line '", line, "'");
+      REQUIRE(std::regex_match(line, m, entry));
+      CHECK(m.position(1) + m.length(1) == 25);
+      CHECK(previous < m[1].str());
+      previous = m[1];
+      ++n;
+    }
+    CHECK(n > 50);
+  }
 
   // loss_log.txt: a header, then one line per iteration (print_freq 1), the
   // losses in cycle_gan's loss_names order.
@@ -188,36 +218,53 @@ TEST_CASE("stylegrad train --model cycle_gan: the cycle loss falls over three ep
   CHECK(last < 0.8 * first);
 }
 
-TEST_CASE("stylegrad train: --continue_train --epoch_count resumes exactly") {
+TEST_CASE("stylegrad train: --continue_train --epoch_count resumes exactly, image pool included") {
   TempDir dir;
-  write_unaligned(dir, "data");
-  // Shuffled, flipped, random pairs: the generator's state is in the checkpoint.
-  // No image pool: its images are not (see the report of issue 10).
+  write_unaligned(dir, "data", 11);
+  // Shuffled, flipped, random pairs and the default image pool of 50: after 5
+  // epochs of 11 images each pool is full, so epoch 6 draws from it. The
+  // generator's state and the pools' images are in the checkpoint.
   const std::string common = "--dataroot data --model cycle_gan --print_freq 1 --no_html --save_epoch_freq 1 "
-                             "--pool_size 0 --lr 0.001" + kTiny;
+                             "--n_epochs 4 --n_epochs_decay 2 --load_size 28 --crop_size 24 --ngf 4 --ndf 4 "
+                             "--netG resnet_6blocks --gpu_ids -1 --display_id 0 --seed 3";
   std::string out;
-  REQUIRE(train_in(dir, common + " --name straight --n_epochs 2 --n_epochs_decay 2", &out) == 0);
-  REQUIRE(train_in(dir, common + " --name resumed --n_epochs 2 --n_epochs_decay 0", &out) == 0);
+  REQUIRE(train_in(dir, common + " --name straight --lr 0.001", &out) == 0);
+  // Resume from the straight run's epoch-5 files, in a folder of its own.
+  for (const std::string name : {"resumed", "new_lr"}) {
+    fs::create_directories(dir.file("checkpoints/" + name));
+    fs::copy_file(dir.file("checkpoints/straight/5_checkpoint.safetensors"),
+                  dir.file("checkpoints/" + name + "/5_checkpoint.safetensors"));
+  }
   out.clear();
-  const int status = train_in(dir, common + " --name resumed --n_epochs 2 --n_epochs_decay 2 --continue_train "
-                                            "--epoch_count 3", &out);
+  int status = train_in(dir, common + " --name resumed --lr 0.001 --continue_train --epoch 5 --epoch_count 6", &out);
   INFO(out);
   REQUIRE(status == 0);
-  CHECK(out.find("loading the model from ./checkpoints/resumed/latest_checkpoint.safetensors") != std::string::npos);
+  CHECK(out.find("loading the model from ./checkpoints/resumed/5_checkpoint.safetensors") != std::string::npos);
 
   const std::vector<LogLine> straight = read_loss_log(dir.file("checkpoints/straight/loss_log.txt"));
   const std::vector<LogLine> resumed = read_loss_log(dir.file("checkpoints/resumed/loss_log.txt"));
-  REQUIRE(straight.size() == 16);
-  REQUIRE(resumed.size() == 16);
-  for (size_t i = 0; i < 16; ++i) {
-    INFO("line ", i);
-    CHECK(straight[i].epoch == resumed[i].epoch);
-    CHECK(straight[i].iters == resumed[i].iters);
-    CHECK(straight[i].losses_text == resumed[i].losses_text);
+  REQUIRE(straight.size() == 66);
+  REQUIRE(resumed.size() == 11);
+  for (size_t i = 0; i < 11; ++i) {
+    INFO("epoch 6, line ", i);
+    CHECK(resumed[i].epoch == 6);
+    CHECK(straight[55 + i].epoch == 6);
+    CHECK(straight[55 + i].iters == resumed[i].iters);
+    CHECK(straight[55 + i].losses_text == resumed[i].losses_text);
   }
   for (const std::string net : {"G_A", "G_B", "D_A", "D_B"})
-    test::check_identical(load_torch_checkpoint(dir.file("checkpoints/resumed/4_net_" + net + ".pth")),
-                          load_torch_checkpoint(dir.file("checkpoints/straight/4_net_" + net + ".pth")), net);
+    test::check_identical(load_torch_checkpoint(dir.file("checkpoints/resumed/6_net_" + net + ".pth")),
+                          load_torch_checkpoint(dir.file("checkpoints/straight/6_net_" + net + ".pth")), net);
+
+  // A new --lr on resume is used, as the official code makes the optimizers
+  // from --lr and the schedulers anew from --epoch_count: epoch 6 of a linear
+  // decay over epochs 5 and 6 runs at lr (1 - 2/3), then 0. The checkpoint's
+  // own lr (0.001 / 3) is not kept.
+  out.clear();
+  status = train_in(dir, common + " --name new_lr --lr 0.0006 --continue_train --epoch 5 --epoch_count 6", &out);
+  INFO(out);
+  REQUIRE(status == 0);
+  CHECK(out.find("learning rate 0.0002000 -> 0.0000000") != std::string::npos);
 }
 
 TEST_CASE("stylegrad train: a non-finite loss stops the run and keeps the last good checkpoint") {

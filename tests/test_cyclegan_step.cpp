@@ -1,9 +1,10 @@
 // CycleGAN's and pix2pix's training (translation/) against PyTorch: the losses
-// and every updated weight of one and two optimize_parameters, GANLoss, the
+// and every updated weight of one and two optimize_parameters (lsgan; one of
+// vanilla and of wgangp), GANLoss, the
 // WGAN-GP gradient penalty and its gradients into D, ImagePool's semantics, and
 // an fp64 gradient check of the penalty w.r.t. D's parameters, get_scheduler's
 // policies, and a checkpoint of a CycleGAN run that resumes it exactly. The reference
-// file is written by scripts/make_cyclegan_step_reference.py (see its header).
+// files are written by scripts/make_cyclegan_step_reference.py (see its header).
 #include <map>
 #include <set>
 
@@ -31,12 +32,14 @@ namespace cg = sg::models::cyclegan;
 namespace {
 
 const std::string kReference = STYLEGRAD_SOURCE_DIR "/tests/data/cyclegan_step/reference.safetensors";
+const std::string kWgangpReference = STYLEGRAD_SOURCE_DIR "/tests/data/cyclegan_step/wgangp_iteration.safetensors";
 
-// Everything the reference holds, in float64 (it stores float32 values).
+// Everything the two reference files hold, in float64 (they store float32 values).
 const std::map<std::string, Tensor>& reference() {
   static const std::map<std::string, Tensor> ref = [] {
     std::map<std::string, Tensor> m;
-    for (auto& [name, t] : read_safetensors(kReference, DType::f64)) m.emplace(name, t);
+    for (const std::string& file : {kReference, kWgangpReference})
+      for (auto& [name, t] : read_safetensors(file, DType::f64)) m.emplace(name, t);
     return m;
   }();
   return ref;
@@ -129,6 +132,11 @@ TEST_CASE("cyclegan step: the reference file is there") {
 TEST_CASE("cyclegan step: two lsgan iterations match PyTorch (losses, every weight)") { run_cyclegan("lsgan", 2); }
 
 TEST_CASE("cyclegan step: one vanilla iteration matches PyTorch") { run_cyclegan("vanilla", 1); }
+
+// As the official cycle_gan_model.py: D's loss is 0.5 (-E D(real) + E D(fake))
+// and no gradient penalty is added (the official models never call
+// cal_gradient_penalty); G's GAN terms are -E D(G(x)).
+TEST_CASE("cyclegan step: one wgangp iteration matches PyTorch (losses, every weight)") { run_cyclegan("wgangp", 1); }
 
 TEST_CASE("cyclegan step: two lsgan iterations in float32 give PyTorch's losses") {
   run_cyclegan("lsgan", 2, DType::f32);
@@ -371,6 +379,30 @@ TEST_CASE("image pool: fills first, then returns a stored image half the time an
   CHECK(error_of([&] { ImagePool bad(-1, g0); }).find("pool_size") != std::string::npos);
 }
 
+TEST_CASE("image pool: state and load_state restore its images; bad states are one line") {
+  const TensorOptions f64(DType::f64);
+  auto image = [&](double v) { return full({1, 1, 2, 2}, v, f64); };
+  Generator g1(4), g2(4);
+  ImagePool pool(12, g1), copy(12, g2);
+  for (int i = 0; i < 30; ++i) pool.query(image(i));
+  const NamedTensors state = pool.state();
+  copy.load_state(NamedTensors(state.rbegin(), state.rend()));  // any order of keys
+  REQUIRE(copy.num_imgs() == 12);
+  for (int i = 0; i < 12; ++i) check_identical(copy.images()[size_t(i)], pool.images()[size_t(i)], "image");
+  g2.set_state(g1.state());
+  for (int i = 0; i < 20; ++i) check_identical(copy.query(image(100 + i)), pool.query(image(100 + i)), "query");
+
+  ImagePool small(2, g2);
+  CHECK(error_of([&] { small.load_state(pool.state()); }) ==
+        "ImagePool: the checkpoint holds 12 images, more than --pool_size 2 (resume with the run's pool size)");
+  CHECK(error_of([&] { small.load_state({{"0", image(1)}, {"0", image(2)}}); }) ==
+        "ImagePool: image key '0' is not one of 0 .. 1 (each once)");
+  CHECK(error_of([&] { small.load_state({{"0", image(1)}, {"1", full({1, 1, 3, 3}, 0.0, f64)}}); }) ==
+        "ImagePool: image 1 has shape [1, 1, 3, 3], image 0 [1, 1, 2, 2]: one shape for all");
+  small.load_state({{"0", image(1)}});
+  CHECK(error_of([&] { small.query(full({1, 1, 3, 3}, 0.0, f64)); }).find("ImagePool.query: the pool holds images of shape [1, 1, 2, 2]") == 0);
+}
+
 TEST_CASE("scheduler: get_scheduler's policies and update_learning_rate match PyTorch") {
   struct Case {
     const char* name;
@@ -419,7 +451,7 @@ TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
   o.netG = "resnet_6blocks";
   o.ngf = 2;
   o.ndf = 2;
-  o.pool_size = 0;  // the official code does not save the pools either
+  o.pool_size = 2;  // full when the checkpoint is taken: the resumed run draws from the saved images
   SchedulerOptions s;
   s.n_epochs = 1;
   s.n_epochs_decay = 3;
@@ -440,9 +472,12 @@ TEST_CASE("cyclegan step: a checkpoint of the model resumes the same run") {
     if (k == 1) {
       straight.update_learning_rate();
       nn::Checkpoint saved = straight.checkpoint();
+      saved.generator = &g1;  // the pools' draws
       save_checkpoint(path, saved);
       nn::Checkpoint into = resumed.checkpoint();
+      into.generator = &g2;
       load_checkpoint(path, into);
+      CHECK(resumed.fake_A_pool.num_imgs() == 2);
     }
     if (k >= 2) {
       resumed.set_input(batch(k).first, batch(k).second);

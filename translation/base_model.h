@@ -45,8 +45,8 @@ class BaseModel {
   // returns optimizer_G's lr (the official optimizers[0]) before and after.
   std::pair<double, double> update_learning_rate(double metric = 0.0);
   // A Checkpoint of the networks, optimizers and schedulers (once set up); no
-  // generator, epoch 0, iteration 0.
-  nn::Checkpoint checkpoint() const;
+  // generator, epoch 0, iteration 0. CycleGAN adds its image pools.
+  virtual nn::Checkpoint checkpoint() const;
 
   std::unique_ptr<nn::Adam> optimizer_G, optimizer_D;
   // One per named_optimizers() entry, in that order; empty until setup_schedulers.

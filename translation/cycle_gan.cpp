@@ -140,6 +140,16 @@ NamedTensors CycleGANModel::current_visuals() const {
   return v;
 }
 
+nn::Checkpoint CycleGANModel::checkpoint() const {
+  nn::Checkpoint c = BaseModel::checkpoint();
+  if (!opt.isTrain) return c;
+  for (ImagePool* pool : {const_cast<ImagePool*>(&fake_A_pool), const_cast<ImagePool*>(&fake_B_pool)})
+    c.tensor_sets.emplace_back(pool == &fake_A_pool ? "fake_A_pool" : "fake_B_pool",
+                               nn::TensorSet{[pool] { return pool->state(); },
+                                             [pool](const NamedTensors& s) { pool->load_state(s); }});
+  return c;
+}
+
 std::vector<std::pair<std::string, nn::Module*>> CycleGANModel::named_networks() const {
   std::vector<std::pair<std::string, nn::Module*>> nets = {{"G_A", netG_A.get()}, {"G_B", netG_B.get()}};
   if (opt.isTrain) nets.insert(nets.end(), {{"D_A", netD_A.get()}, {"D_B", netD_B.get()}});

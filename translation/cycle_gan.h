@@ -62,7 +62,9 @@ class CycleGANModel : public BaseModel {
   void forward();
 
   // 0.5 (GANLoss(D(real), true) + GANLoss(D(fake.detach()), false)); calls backward()
-  // on it and returns it.
+  // on it and returns it. In every gan_mode: with wgangp the official
+  // cycle_gan_model.py adds no gradient penalty (no official model calls
+  // cal_gradient_penalty), and neither does this.
   Tensor backward_D_basic(nn::Module& netD, const Tensor& real, const Tensor& fake);
   void backward_D_A();  // loss_D_A: D_A on real_B vs fake_B_pool.query(fake_B)
   void backward_D_B();  // loss_D_B: D_B on real_A vs fake_A_pool.query(fake_A)
@@ -82,6 +84,9 @@ class CycleGANModel : public BaseModel {
 
   // model_names with their networks: G_A, G_B, D_A, D_B (only G_A, G_B when !isTrain).
   std::vector<std::pair<std::string, nn::Module*>> named_networks() const override;
+  // BaseModel's checkpoint and the pools' images (tensor sets "fake_A_pool",
+  // "fake_B_pool"), so that a resumed run draws from the same history.
+  nn::Checkpoint checkpoint() const override;
 
   const CycleGANOptions opt;
   std::shared_ptr<nn::Module> netG_A, netG_B, netD_A, netD_B;

@@ -29,6 +29,12 @@ class ImagePool {
   int64_t num_imgs() const { return static_cast<int64_t>(images_.size()); }
   const std::vector<Tensor>& images() const { return images_; }  // each [1, C, H, W]
 
+  // The pool's contents for a checkpoint (nn::TensorSet): image i as key "<i>";
+  // their count is the number of images held. load_state replaces the contents
+  // with such a set: keys 0 .. n-1, each [1, C, H, W] of one shape, n <= pool_size.
+  NamedTensors state() const;
+  void load_state(const NamedTensors& state);
+
  private:
   int64_t pool_size_;
   Generator& gen_;

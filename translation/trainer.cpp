@@ -152,7 +152,7 @@ std::string checkpoint_file(const std::string& expr_dir, const std::string& suff
 }
 
 std::vector<std::string> load_for_continue(TrainModel& model, Generator& gen, const std::string& expr_dir,
-                                           const std::string& suffix) {
+                                           const std::string& suffix, double lr) {
   std::error_code ec;
   const std::string full = checkpoint_file(expr_dir, suffix);
   if (fs::is_regular_file(full, ec)) {
@@ -160,6 +160,11 @@ std::vector<std::string> load_for_continue(TrainModel& model, Generator& gen, co
     ck.schedulers.clear();  // made anew from epoch_count, as the official --continue_train
     ck.generator = &gen;
     nn::load_checkpoint(full, ck, /*strict=*/false);
+    for (const auto& [name, optimizer] : ck.optimizers)  // the official optimizers start at --lr
+      for (size_t g = 0; g < optimizer->num_param_groups(); ++g) {
+        optimizer->set_lr(g, lr);
+        optimizer->set_initial_lr(g, lr);
+      }
     return {full};
   }
   std::vector<std::string> files;

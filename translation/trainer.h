@@ -15,8 +15,8 @@
 // Saving a suffix writes, in <expr_dir> (every file atomically):
 //   <suffix>_net_<name>.pth           each network's state_dict as torch.save writes it
 //   <suffix>_checkpoint.safetensors   stylegrad's full checkpoint (nn/checkpoint.h):
-//                                     networks, optimizers, schedulers, the generator,
-//                                     epoch, total iterations
+//                                     networks, optimizers, schedulers, the image
+//                                     pools, the generator, epoch, total iterations
 // A non-finite loss (or parameter, checked before every save) stops the run
 // with one error line naming it and the last good checkpoint; nothing is
 // saved after it.
@@ -88,13 +88,16 @@ struct TrainCallbacks {
 std::string network_file(const std::string& expr_dir, const std::string& suffix, const std::string& name);
 std::string checkpoint_file(const std::string& expr_dir, const std::string& suffix);
 
-// --continue_train: loads <suffix>_checkpoint.safetensors (networks, optimizers
-// and `gen`; not the schedulers, which the official code makes anew from
-// epoch_count: set them up afterwards) when it exists, else the official
+// --continue_train: loads <suffix>_checkpoint.safetensors (networks, optimizers,
+// the image pools and `gen`) when it exists, else the official
 // <suffix>_net_<name>.pth files (networks only, as BaseModel.load_networks).
+// As in the official code, where --continue_train makes the optimizers from
+// --lr and the schedulers anew from --epoch_count, the schedulers are not
+// loaded (set them up afterwards) and every optimizer group's lr and
+// initial_lr are set to `lr`: a saved, decayed lr is not kept.
 // Returns the file(s) loaded; a missing file or a wrong architecture is one error line.
 std::vector<std::string> load_for_continue(TrainModel& model, Generator& gen, const std::string& expr_dir,
-                                           const std::string& suffix);
+                                           const std::string& suffix, double lr);
 
 // Runs the loop; the model's schedulers must be set up. `gen` draws the epochs'
 // orders and is saved in the checkpoints (pass the one the dataset and the model draw from).
