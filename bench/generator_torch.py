@@ -35,11 +35,14 @@ def resnet_9blocks(ngf=64):
     return nn.Sequential(*layers)
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time (see bench/conv_shapes_timing.cpp)
+
+
 def best(fn, repeats):
     fn()
     t = []
     for _ in range(repeats):
-        t0 = time.perf_counter(); fn(); t.append(time.perf_counter() - t0)
+        t0 = CLOCK(); fn(); t.append(CLOCK() - t0)
     return min(t) * 1e3
 
 
@@ -87,8 +90,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--shapes", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cpu-time", action="store_true")
     a = ap.parse_args()
-    torch.set_num_threads(2)
+    global CLOCK
+    if a.cpu_time:
+        CLOCK = time.process_time
+    torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     if a.shapes:
         return shapes(a.repeats)
