@@ -1,11 +1,12 @@
 // Times CycleGAN's resnet_9blocks generator (ngf 64, instance norm, no dropout)
 // at 256x256, batch 1: forward without gradients, and forward + backward to
 // every parameter. Prints the minimum over repeats; run with STYLEGRAD_PROFILE=1
-// for the time per op. Built by hand (see bench/generator_timing.sh).
+// for the time per op. Built by hand (see bench/generator_timing.sh);
+// bench/generator_torch.py times the same network in PyTorch.
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 
@@ -19,8 +20,14 @@ int main(int argc, char** argv) {
   const int64_t size = argc > 2 ? std::atoi(argv[2]) : 256;
   auto net = sg::models::cyclegan::define_G(3, 3, 64, "resnet_9blocks", "instance", false);
   sg::Tensor x = sg::randn({1, 3, size, size});
-  auto now = [] { return std::chrono::steady_clock::now(); };
-  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  // Wall time, or with CPU_TIME=1 the process's CPU time (see bench/conv_shapes_timing.cpp).
+  const bool cpu_time = std::getenv("CPU_TIME") && std::getenv("CPU_TIME")[0] == '1';
+  auto now = [cpu_time] {
+    timespec t;
+    clock_gettime(cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+  };
+  auto ms = [](double a, double b) { return b - a; };
   double best_fwd = 1e30, best_fb = 1e30;
   for (int r = 0; r <= repeats; ++r) {  // run 0 is the warm-up
     if (r == 1) sg::profiler::reset();

@@ -110,7 +110,7 @@ def main():
         net(x).sum().backward()
     fwdbwd = best(fb, a.repeats)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"torch resnet_9blocks 256x256: forward {fwd:.1f} ms, forward+backward {fwdbwd:.1f} ms (min of {a.repeats}), max RSS {rss:.0f} MB")
+    print(f"torch ({a.threads} threads{', CPU time' if a.cpu_time else ''}) resnet_9blocks 256x256: forward {fwd:.1f} ms, forward+backward {fwdbwd:.1f} ms (min of {a.repeats}), max RSS {rss:.0f} MB")
 
 
 if __name__ == "__main__":
