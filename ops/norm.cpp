@@ -6,10 +6,18 @@
 //   batch_norm:    mean and var per c, over the batch and spatial dims 0, 2, 3, ...
 //
 // var is the biased variance (divide by the count), which is what torch
-// normalises with. Both are composed of existing ops (mean, sub, mul, rsqrt),
-// so every derivative order is automatic; a fused kernel would be faster and is
-// a later performance issue.
+// normalises with. batch_norm is composed of existing ops (mean, sub, mul,
+// rsqrt), so every derivative order is automatic. instance_norm's
+// normalisation (the CycleGAN generators' every layer) runs as one fused
+// kernel each way (kernels/cpu/norm.h); its backward is
+//
+//   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  xhat = (x - mean) * rstd,
+//
+// the fused kernel when only a gradient is wanted, the same formula in
+// composed ops when the backward is itself recorded (create_graph), so that
+// higher orders stay automatic too.
 #include "autograd/grad_mode.h"
+#include "kernels/cpu/norm.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -45,6 +53,33 @@ void check_per_channel(const char* op, const Tensor& x, const Tensor& t, const c
            "] (the channels of input ", x.shape().str(), "), got ", t.shape().str());
 }
 
+// The composed instance_norm backward above, differentiable in x and g.
+Tensor instance_norm_backward_composed(const Tensor& x, const Tensor& g, const std::vector<int64_t>& dims,
+                                       double eps) {
+  Tensor centered = x - mean(x, dims, /*keepdim=*/true);
+  Tensor rstd = rsqrt(mean(centered * centered, dims, /*keepdim=*/true) + eps);
+  Tensor xhat = centered * rstd;
+  return rstd * (g - mean(g, dims, /*keepdim=*/true) - xhat * mean(g * xhat, dims, /*keepdim=*/true));
+}
+
+// instance_norm without weight and bias: the fused kernels.
+Tensor instance_normalize(const Tensor& x, const std::vector<int64_t>& spatial_dims, double eps) {
+  const int64_t planes = x.size(0) * x.size(1);
+  Tensor xc = x.detach().contiguous();
+  Tensor y = empty(x.shape(), options_like(x));
+  Tensor stats = empty({planes, 2}, options_like(x));
+  cpu::instance_norm(xc, y, stats, eps);
+  if (any_requires_grad({x}))
+    record("instance_norm", {x}, {y}, {x, stats},
+           [spatial_dims, eps](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             if (grad_mode_enabled()) return {instance_norm_backward_composed(ctx.saved(0), g[0], spatial_dims, eps)};
+             Tensor dx = empty(g[0].shape(), options_like(g[0]));
+             cpu::instance_norm_backward(ctx.saved(0).detach().contiguous(), ctx.saved(1), g[0].contiguous(), dx);
+             return {dx};
+           });
+  return y;
+}
+
 Tensor scale_and_shift(Tensor y, const Tensor& weight, const Tensor& bias) {
   if (weight.defined()) y = y * per_channel(weight, y.dim());
   if (bias.defined()) y = y + per_channel(bias, y.dim());
@@ -71,7 +106,7 @@ Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   // One element would normalise to 0 whatever it is: almost certainly a mistake (torch agrees).
   SG_CHECK(spatial_count > 1, op, ": expected more than 1 spatial element per channel, got shape ",
            x.shape().str());
-  return scale_and_shift(normalize(x, spatial_dims, eps).y, weight, bias);
+  return scale_and_shift(instance_normalize(x, spatial_dims, eps), weight, bias);
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,

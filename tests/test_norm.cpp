@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "autograd/node.h"
 #include "tests/test_util.h"
 
 using namespace sg;
@@ -35,6 +36,34 @@ TEST_CASE("instance_norm: float32 agrees with float64 on a large input") {
   Generator gen(2);
   Tensor x = randn({2, 8, 64, 64}, gen, DType::f64) * 10.0 + 5.0;
   check_close(instance_norm(x.to(DType::f32), Tensor(), Tensor()), instance_norm(x, Tensor(), Tensor()), 1e-4, 1e-4);
+}
+
+// instance_norm's backward takes the fused kernel when only a gradient is
+// wanted and the composed formula when create_graph is set (gradcheck runs
+// that one): the two must agree, and the fused one must match finite
+// differences of the forward.
+TEST_CASE("instance_norm: the fused backward agrees with the composed one and with finite differences") {
+  Generator gen(3);
+  for (DType dtype : {DType::f64, DType::f32}) {
+    for (const Shape& shape : {Shape{1, 1, 3, 5}, Shape{2, 3, 7, 9}, Shape{3, 5, 11}, Shape{1, 2, 33, 17}}) {
+      CAPTURE(shape.str());
+      CAPTURE(dtype_name(dtype));
+      Tensor x = (randn(shape, gen, dtype) * 4.0 + 30.0).requires_grad_();  // a large mean: no cancellation
+      Tensor g = randn(shape, gen, dtype);
+      const Tensor fused = grad({sum(instance_norm(x, Tensor(), Tensor()) * g)}, {x})[0];
+      const Tensor composed =
+          grad({sum(instance_norm(x, Tensor(), Tensor()) * g)}, {x}, {}, false, /*create_graph=*/true)[0];
+      const double tol = dtype == DType::f64 ? 1e-10 : 2e-4;
+      check_close(fused, composed.detach(), tol, tol);
+      if (dtype == DType::f64) {  // <dx, v> against the central difference along v
+        Tensor v = randn(shape, gen, dtype);
+        const double h = 1e-6;
+        auto loss = [&](const Tensor& at) { return sum(instance_norm(at, Tensor(), Tensor()) * g).item(); };
+        const double fd = (loss(x.detach() + v * h) - loss(x.detach() - v * h)) / (2 * h);
+        CHECK(sum(fused * v).item() == doctest::Approx(fd).epsilon(1e-6));
+      }
+    }
+  }
 }
 
 TEST_CASE("batch_norm: training normalises with batch statistics and updates running stats") {
