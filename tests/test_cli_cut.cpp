@@ -286,6 +286,18 @@ TEST_CASE("stylegrad train|test --model cut: bad input is one line") {
              "'./checkpoints/bad/latest_net_G.pth' exists", 1);
   fails_with("train", train + " --norm batch", "unknown option --norm", 2);
   CHECK_FALSE(fs::exists(dir.file("checkpoints/bad")));
+  {  // Images of two sizes in one batch (no crop): found while training, still one error line.
+    write_image(dir.file("mixed/trainA/a0.png"), 40, 40, 0, 0);
+    write_image(dir.file("mixed/trainA/a1.png"), 44, 44, 0, 1);
+    write_image(dir.file("mixed/trainB/b0.png"), 40, 40, 1, 0);
+    std::string out;
+    const int status = run_in(dir, "train", "--dataroot mixed --name mixed --CUT_mode CUT --n_epochs 1 --n_epochs_decay 0 "
+                                            "--preprocess none --batch_size 2 --serial_batches" + kCut, &out);
+    INFO(out);
+    CHECK(status == 1);
+    CHECK(out.find("stylegrad train: error: a batch's images must have one size: 'mixed/trainA/a1.png' is 44x44, "
+                   "'mixed/trainA/a0.png' 40x40 after --preprocess") != std::string::npos);
+  }
   fails_with("test", "--dataroot data --phase train --name horse2zebra_cut_pretrained --CUT_mode CUT",
              "checkpoint './checkpoints/horse2zebra_cut_pretrained/latest_net_G.pth' not found; for the official "
              "pretrained 'horse2zebra_cut_pretrained': weights/fetch.sh cut", 1);

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <tuple>
 
 #include "data/datasets.h"
 #include "io/atomic_file.h"
@@ -75,17 +74,17 @@ data::Sample collate(data::Dataset& dataset, const std::vector<int64_t>& order, 
   data::Sample batch = dataset.get(order[size_t(first)]);
   if (batch_size == 1) return batch;
   std::vector<Tensor> As = {batch.A}, Bs = {batch.B};
+  const auto add = [](std::vector<Tensor>& list, const Tensor& t, const std::string& path, const std::string& first_path) {
+    const Tensor& f = list.front();
+    SG_CHECK(t.shape() == f.shape(), "a batch's images must have one size: '", path, "' is ", t.size(3), "x",
+             t.size(2), ", '", first_path, "' ", f.size(3), "x", f.size(2),
+             " after --preprocess; use --batch_size 1 or a --preprocess that crops");
+    list.push_back(t);
+  };
   for (int64_t k = 1; k < batch_size; ++k) {
-    data::Sample s = dataset.get(order[size_t(first + k)]);
-    for (auto [list, t, path, first_path] : {std::tuple{&As, s.A, s.A_path, batch.A_path},
-                                             std::tuple{&Bs, s.B, s.B_path, batch.B_path}}) {
-      if (!t.defined()) continue;
-      const Tensor& f = list->front();
-      SG_CHECK(t.shape() == f.shape(), "a batch's images must have one size: '", path, "' is ", t.size(3), "x",
-               t.size(2), ", '", first_path, "' ", f.size(3), "x", f.size(2),
-               " after --preprocess; use --batch_size 1 or a --preprocess that crops");
-      list->push_back(t);
-    }
+    const data::Sample s = dataset.get(order[size_t(first + k)]);
+    add(As, s.A, s.A_path, batch.A_path);
+    if (batch.B.defined()) add(Bs, s.B, s.B_path, batch.B_path);
   }
   batch.A = cat(As, 0);
   if (batch.B.defined()) batch.B = cat(Bs, 0);
