@@ -21,6 +21,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/cut_commands.h"
 #include "apps/translation_options.h"
 #include "autograd/grad_mode.h"
 #include "data/datasets.h"
@@ -87,6 +88,7 @@ struct Network {
 }  // namespace
 
 int cmd_test(int argc, char** argv) {
+  if (is_cut_command(argc, argv)) return cmd_test_cut(argc, argv);  // apps/cut_commands.cpp
   ArgParser p("stylegrad test --dataroot DIR --name NAME --model test|cycle_gan|pix2pix [options]",
               "Translates images with trained CycleGAN/pix2pix generators, as the official test.py\n"
               "(junyanz/pytorch-CycleGAN-and-pix2pix): same options (underscores or dashes), same\n"
@@ -107,7 +109,7 @@ int cmd_test(int argc, char** argv) {
   // ---- options and the official per-model defaults ----
   const std::string model = p.get("model");
   SG_USAGE_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
-           "': expected test, cycle_gan or pix2pix");
+           "': expected test, cycle_gan, pix2pix or cut");
   const NetworkChoice choice = network_choice(p, model);
   const std::string netG = choice.netG, norm = choice.norm;
   const bool use_dropout = choice.use_dropout;

@@ -20,6 +20,7 @@
 
 #include "apps/cli.h"
 #include "apps/commands.h"
+#include "apps/cut_commands.h"
 #include "apps/loss_plot.h"
 #include "apps/progress.h"
 #include "apps/translation_options.h"
@@ -70,8 +71,9 @@ void check_images(const data::Dataset& dataset) {
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
+  if (is_cut_command(argc, argv)) return cmd_train_cut(argc, argv);  // apps/cut_commands.cpp
   const std::string model = model_argument(argc, argv);
-  SG_USAGE_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan or pix2pix");
+  SG_USAGE_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan, pix2pix or cut");
   const bool is_pix2pix = model == "pix2pix";
 
   ArgParser p("stylegrad train --dataroot DIR --name NAME --model cycle_gan|pix2pix [options]",

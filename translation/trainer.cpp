@@ -18,6 +18,7 @@
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
+#include "translation/cut_model.h"
 #include "translation/cycle_gan.h"
 #include "translation/pix2pix.h"
 #include "weights/torch_save.h"
@@ -65,6 +66,29 @@ std::string read_file_or_empty(const std::string& path) {
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
+}
+
+// The DataLoader's default collate: batch_size items of `order` from `first`,
+// concatenated along dim 0 (the paths are the first item's).
+data::Sample collate(data::Dataset& dataset, const std::vector<int64_t>& order, int64_t first, int64_t batch_size) {
+  data::Sample batch = dataset.get(order[size_t(first)]);
+  if (batch_size == 1) return batch;
+  std::vector<Tensor> As = {batch.A}, Bs = {batch.B};
+  const auto add = [](std::vector<Tensor>& list, const Tensor& t, const std::string& path, const std::string& first_path) {
+    const Tensor& f = list.front();
+    SG_CHECK(t.shape() == f.shape(), "a batch's images must have one size: '", path, "' is ", t.size(3), "x",
+             t.size(2), ", '", first_path, "' ", f.size(3), "x", f.size(2),
+             " after --preprocess; use --batch_size 1 or a --preprocess that crops");
+    list.push_back(t);
+  };
+  for (int64_t k = 1; k < batch_size; ++k) {
+    const data::Sample s = dataset.get(order[size_t(first + k)]);
+    add(As, s.A, s.A_path, batch.A_path);
+    if (batch.B.defined()) add(Bs, s.B, s.B_path, batch.B_path);
+  }
+  batch.A = cat(As, 0);
+  if (batch.B.defined()) batch.B = cat(Bs, 0);
+  return batch;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -142,6 +166,7 @@ std::unique_ptr<TrainModel> train_model(CycleGANModel& model) {
 std::unique_ptr<TrainModel> train_model(Pix2PixModel& model) {
   return std::make_unique<ModelAdapter<Pix2PixModel>>(model);
 }
+std::unique_ptr<TrainModel> train_model(CUTModel& model) { return std::make_unique<ModelAdapter<CUTModel>>(model); }
 
 std::string network_file(const std::string& expr_dir, const std::string& suffix, const std::string& name) {
   return join(expr_dir, suffix + "_net_" + name + ".pth");
@@ -206,26 +231,43 @@ void train(TrainModel& model, data::Dataset& dataset, Generator& gen, const Trai
     nn::save_checkpoint(last_good, ck);
   };
 
+  const int64_t batch_size = opt.batch_size;
+  SG_CHECK(batch_size >= 1, "the batch size must be at least 1, got ", batch_size);
+  const int64_t batches = dataset_size / batch_size;  // drop_last, as the official DataLoader in training
+  SG_CHECK(batches > 0, "--batch_size ", batch_size, " is larger than the ", dataset_size,
+           " training images (the official DataLoader drops an incomplete batch)");
   int64_t total_iters = 0;
+  bool first_batch = true;
   std::vector<int64_t> order(static_cast<size_t>(dataset_size));
+  const auto draw_order = [&] {
+    for (int64_t i = 0; i < dataset_size; ++i) order[size_t(i)] = i;
+    if (!opt.serial_batches)  // Fisher-Yates, from the checkpointed generator
+      for (int64_t i = dataset_size - 1; i > 0; --i)
+        std::swap(order[size_t(i)], order[size_t(gen.next_u64() % uint64_t(i + 1))]);
+  };
   for (int64_t epoch = opt.epoch_count; epoch <= last_epoch; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
     auto iter_data_time = std::chrono::steady_clock::now();
     int64_t epoch_iter = 0;
     visualizer.reset();
-    for (int64_t i = 0; i < dataset_size; ++i) order[size_t(i)] = i;
-    if (!opt.serial_batches)  // Fisher-Yates, from the checkpointed generator
-      for (int64_t i = dataset_size - 1; i > 0; --i)
-        std::swap(order[size_t(i)], order[size_t(gen.next_u64() % uint64_t(i + 1))]);
+    if (callbacks.epoch_start) callbacks.epoch_start(epoch);
+    draw_order();
 
-    for (int64_t i = 0; i < dataset_size; ++i) {
-      const data::Sample sample = dataset.get(order[size_t(i)]);
+    for (int64_t b = 0; b < batches; ++b) {
+      data::Sample sample = collate(dataset, order, b * batch_size, batch_size);
+      if (first_batch) {
+        first_batch = false;
+        if (callbacks.first_batch && callbacks.first_batch(sample.A, sample.B)) {  // gen restored: draw again
+          draw_order();
+          sample = collate(dataset, order, 0, batch_size);
+        }
+      }
       const auto iter_start = std::chrono::steady_clock::now();
       double t_data = 0;
       if (total_iters % opt.print_freq == 0)
         t_data = std::chrono::duration<double>(iter_start - iter_data_time).count();
-      total_iters += 1;  // batch_size 1
-      epoch_iter += 1;
+      total_iters += batch_size;
+      epoch_iter += batch_size;
       model.set_input(sample.A, sample.B);
       model.optimize_parameters();
       const Losses losses = model.current_losses();

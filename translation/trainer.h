@@ -2,9 +2,13 @@
 // with util/visualizer.py's files and BaseModel.save_networks:
 //
 //   for epoch in epoch_count .. n_epochs + n_epochs_decay:
-//     for each item of the dataset (batch 1; a fresh random order per epoch
-//     unless serial_batches):
+//     for each batch (batch_size consecutive items of a fresh random order per
+//     epoch unless serial_batches, concatenated along dim 0; the last
+//     incomplete batch dropped, as the official DataLoader's drop_last):
+//       on the very first batch: the first_batch callback (CUT's
+//         data_dependent_initialize, then the schedulers and --continue_train)
 //       set_input, optimize_parameters
+//       (epoch_iter and total_iters count images, as train.py)
 //       every display_freq iterations (total): the visuals to web/ (saved when
 //         total % update_html_freq == 0, or the first time in the epoch)
 //       every print_freq: the losses to loss_log.txt and the print callback
@@ -42,6 +46,7 @@ namespace sg::translation {
 
 class CycleGANModel;
 class Pix2PixModel;
+class CUTModel;
 
 // What train() uses of a model (the official BaseModel's methods).
 class TrainModel {
@@ -58,11 +63,13 @@ class TrainModel {
 };
 std::unique_ptr<TrainModel> train_model(CycleGANModel& model);  // not owned
 std::unique_ptr<TrainModel> train_model(Pix2PixModel& model);
+std::unique_ptr<TrainModel> train_model(CUTModel& model);
 
 struct TrainerOptions {
   std::string expr_dir;  // <checkpoints_dir>/<name>: where everything is written
   std::string name;      // the experiment's name (the page's title)
   int64_t epoch_count = 1, n_epochs = 100, n_epochs_decay = 100;
+  int64_t batch_size = 1;  // images per iteration; the dataset must hold at least one batch
   bool serial_batches = false;
   int64_t print_freq = 100, display_freq = 400, update_html_freq = 1000;
   int64_t save_latest_freq = 5000, save_epoch_freq = 5;
@@ -82,6 +89,14 @@ struct TrainCallbacks {
   std::function<void(int64_t epoch, int64_t total_iters, const std::vector<std::pair<std::string, double>>& losses)>
       printed;
   std::function<void(int64_t epoch)> epoch_end;  // after the epoch's saves and lr update
+  std::function<void(int64_t epoch)> epoch_start;  // before the epoch's order is drawn (train.py's dataset.set_epoch)
+  // Once, with the first batch of the first epoch, before it is trained on:
+  // train.py's "if epoch == opt.epoch_count and i == 0" (CUT's
+  // data_dependent_initialize, then the schedulers and --continue_train's
+  // loading). Returns true when it restored `gen` from a checkpoint: the
+  // epoch's order and first batch are then drawn again, so that a resumed run
+  // draws exactly what the straight run drew.
+  std::function<bool(const Tensor& A, const Tensor& B)> first_batch;
 };
 
 // The file names of save_networks and of the full checkpoint.
@@ -99,7 +114,8 @@ std::string checkpoint_file(const std::string& expr_dir, const std::string& suff
 std::vector<std::string> load_for_continue(TrainModel& model, Generator& gen, const std::string& expr_dir,
                                            const std::string& suffix, double lr);
 
-// Runs the loop; the model's schedulers must be set up. `gen` draws the epochs'
+// Runs the loop; the model's schedulers must be set up (or be set up by the
+// first_batch callback). `gen` draws the epochs'
 // orders and is saved in the checkpoints (pass the one the dataset and the model draw from).
 void train(TrainModel& model, data::Dataset& dataset, Generator& gen, const TrainerOptions& opt,
            const TrainCallbacks& callbacks);
