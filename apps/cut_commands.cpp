@@ -433,7 +433,7 @@ int cmd_train_cut(int argc, char** argv) {
   callbacks.first_batch = [&](const Tensor& A, const Tensor& B) {
     model.data_dependent_initialize(A, B);
     std::vector<std::string> loaded;
-    if (continue_train) loaded = tr::load_for_continue(*trainee, gen, load_dir, load_suffix);
+    if (continue_train) loaded = tr::load_for_continue(*trainee, gen, load_dir, load_suffix, model.opt.lr);
     trainee->setup_schedulers(sopt);
     for (const std::string& file : loaded) std::printf("loading the model from %s\n", file.c_str());
     std::printf("---------- Networks initialized -------------\n");
