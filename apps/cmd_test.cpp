@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "apps/cli.h"
+#include "apps/output_plan.h"
 #include "apps/commands.h"
 #include "apps/cut_commands.h"
 #include "apps/translation_options.h"
@@ -169,6 +170,7 @@ int cmd_test(int argc, char** argv) {
   // ---- where the results go; never over an input ----
   std::string web_dir = join(join(p.get("results_dir"), p.get("name")), p.get("phase") + "_" + p.get("epoch"));
   if (load_iter > 0) web_dir += "_iter" + std::to_string(load_iter);
+  require_creatable_directory(web_dir, "the results folder (--results_dir/--name)");
   {
     std::error_code ec;
     const fs::path images_dir = fs::weakly_canonical(join(web_dir, "images"), ec);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "apps/cli.h"
+#include "apps/output_plan.h"
 #include "apps/commands.h"
 #include "apps/cut_commands.h"
 #include "apps/loss_plot.h"
@@ -133,6 +134,7 @@ int cmd_train(int argc, char** argv) {
            "--crop_size ", dopt.transform.crop_size, " is larger than --load_size ", dopt.transform.load_size,
            ": the ", pre, " images cannot be cropped");
   const std::string expr_dir = join_path(p.get("checkpoints_dir"), p.get("name"));
+  require_creatable_directory(expr_dir, "the checkpoints folder (--checkpoints_dir/--name)");
   tr::TrainerOptions topt;
   topt.expr_dir = expr_dir;
   topt.name = p.get("name");

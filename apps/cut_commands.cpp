@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "apps/cli.h"
+#include "apps/output_plan.h"
 #include "apps/loss_plot.h"
 #include "apps/progress.h"
 #include "apps/translation_options.h"
@@ -325,6 +326,7 @@ int cmd_train_cut(int argc, char** argv) {
                  "--crop_size ", dopt.transform.crop_size, " is larger than --load_size ", dopt.transform.load_size,
                  ": the ", pre, " images cannot be cropped");
   const std::string expr_dir = join_path(p.get("checkpoints_dir"), p.get("name"));
+  require_creatable_directory(expr_dir, "the checkpoints folder (--checkpoints_dir/--name)");
   const bool continue_train = p.has("continue_train");
   const std::string load_dir =
       p.has("pretrained_name") ? join_path(p.get("checkpoints_dir"), p.get("pretrained_name")) : expr_dir;
@@ -528,6 +530,7 @@ int cmd_test_cut(int argc, char** argv) {
   const std::vector<std::string> labels =
       has_B ? std::vector<std::string>{"real_A", "fake_B", "real_B"} : std::vector<std::string>{"real_A", "fake_B"};
   const std::string web_dir = join_path(join_path(p.get("results_dir"), name), p.get("phase") + "_" + p.get("epoch"));
+  require_creatable_directory(web_dir, "the results folder (--results_dir/--name)");
   {
     std::set<fs::path> label_dirs;
     for (const std::string& label : labels) label_dirs.insert(fs::weakly_canonical(join_path(join_path(web_dir, "images"), label), ec));

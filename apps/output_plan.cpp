@@ -61,6 +61,20 @@ void OutputPlan::output(const std::string& path, const std::string& what, Kind k
   outputs_.push_back({path, what, kind, std::move(extensions)});
 }
 
+void require_creatable_directory(const std::string& path, const std::string& what) {
+  SG_USAGE_CHECK(!path.empty(), what, " is empty");
+  std::error_code ec;
+  fs::path existing = fs::path(path).lexically_normal();
+  // Walk up to the deepest part that exists; each missing part will be created.
+  while (!existing.empty() && fs::status(existing, ec).type() == fs::file_type::not_found)
+    existing = existing.has_parent_path() && existing.parent_path() != existing ? existing.parent_path() : fs::path();
+  if (existing.empty()) existing = ".";
+  if (!fs::is_directory(existing, ec))
+    throw Error(what + " '" + path + "': '" + existing.string() + "' exists and is not a directory");
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    throw Error(what + " '" + path + "': cannot write in directory '" + existing.string() + "': " + std::strerror(errno));
+}
+
 void OutputPlan::check() const {
   for (const Entry& in : inputs_) require_readable_file(in.path, in.what);
 

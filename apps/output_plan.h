@@ -38,4 +38,10 @@ class OutputPlan {
 // The same error cases as OutputPlan::input, for one file read later.
 void require_readable_file(const std::string& path, const std::string& what);
 
+// A folder the command will create with its parents (checkpoints/NAME,
+// results/NAME/test_latest), as the official mkdirs: every part that exists
+// must be a directory, and the deepest existing one writable. Checked before
+// any work, so a run does not fail at its first save; one sg::Error line.
+void require_creatable_directory(const std::string& path, const std::string& what);
+
 }  // namespace sg::cli

@@ -305,3 +305,15 @@ TEST_CASE("cli malformed: running out of memory is one line and exit 1; a size t
   CHECK(snapshot(w.dir.path) == before);
 }
 #endif
+
+TEST_CASE("cli malformed: train refuses a checkpoints folder that cannot be made, before any work") {
+  Workdir w;
+  // afile is a plain file: nothing can be created under it.
+  run_cases(w, {
+      {"train --dataroot adir --name x --checkpoints_dir afile", 1,
+       "the checkpoints folder (--checkpoints_dir/--name) 'afile/x': 'afile' exists and is not a directory"},
+      {"train --dataroot adir --name x --checkpoints_dir afile/deeper --CUT_mode CUT", 1,
+       "'afile' exists and is not a directory"},
+      {"train --dataroot adir --checkpoints_dir . --name afile", 1, "exists and is not a directory"},
+  });
+}
