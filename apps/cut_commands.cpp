@@ -184,7 +184,7 @@ void add_cut_options(ArgParser& p, bool sincut, bool is_train) {
       // cut_model.py's modify_commandline_options; unset, the --CUT_mode's defaults.
       .option("CUT_mode", "CUT", "CUT | FastCUT (any case): sets the defaults below")
       .option("lambda_GAN", "1.0", "weight of the GAN loss GAN(G(X))")
-      .option("lambda_NCE", "", "weight of NCE(G(X), X) (CUT 1.0, FastCUT 10.0)")
+      .option("lambda_NCE", "", "weight of NCE(G(X), X) (CUT 1.0, FastCUT 10.0, SinCUT 4.0)")
       .option("nce_idt", "", "also NCE(G(Y), Y) (CUT True, FastCUT False)")
       .option("nce_layers", pick(s.nce_layers, "0,4,8,12,16"), "G's layers whose features PatchNCE compares")
       .option("nce_includes_all_negatives_from_minibatch", "",
@@ -570,7 +570,7 @@ int cmd_test_cut(int argc, char** argv) {
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
   SG_USAGE_CHECK(p.get("model") == "cut" || p.get("model") == "sincut", "--model '", p.get("model"),
                  "': expected cut or sincut");
-  const tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/false, sincut);
+  tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/false, sincut);
   note_gpu_ids(p);
 
   // test.py: num_threads 0, batch_size 1, serial_batches, no_flip
@@ -579,7 +579,7 @@ int cmd_test_cut(int argc, char** argv) {
   dopt.batch_size = 1;
   dopt.transform.no_flip = true;
   // test_options.py sets load_size's default to crop_size's; sincut_model.py's 1024 comes after it.
-  if (!p.has("load_size") && !sincut) dopt.transform.load_size = dopt.transform.crop_size;
+  if (!p.has("load_size") && !sincut) dopt.transform.load_size = o.load_size = dopt.transform.crop_size;
   const int64_t num_test = p.get_int("num_test", 0);
   const int width = int(p.get_int("display_winsize", 1));
   const bool atob = o.direction == "AtoB";
