@@ -110,7 +110,7 @@ int cmd_test(int argc, char** argv) {
   // ---- options and the official per-model defaults ----
   const std::string model = p.get("model");
   SG_USAGE_CHECK(model == "test" || model == "cycle_gan" || model == "pix2pix", "--model '", model,
-           "': expected test, cycle_gan, pix2pix or cut");
+           "': expected test, cycle_gan, pix2pix, cut or sincut");
   const NetworkChoice choice = network_choice(p, model);
   const std::string netG = choice.netG, norm = choice.norm;
   const bool use_dropout = choice.use_dropout;

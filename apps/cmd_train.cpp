@@ -74,7 +74,7 @@ void check_images(const data::Dataset& dataset) {
 int cmd_train(int argc, char** argv) {
   if (is_cut_command(argc, argv)) return cmd_train_cut(argc, argv);  // apps/cut_commands.cpp
   const std::string model = model_argument(argc, argv);
-  SG_USAGE_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan, pix2pix or cut");
+  SG_USAGE_CHECK(model == "cycle_gan" || model == "pix2pix", "--model '", model, "': expected cycle_gan, pix2pix, cut or sincut");
   const bool is_pix2pix = model == "pix2pix";
 
   ArgParser p("stylegrad train --dataroot DIR --name NAME --model cycle_gan|pix2pix [options]",

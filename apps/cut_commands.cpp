@@ -1,10 +1,11 @@
-// stylegrad train|test --model cut: taesungp/contrastive-unpaired-translation's
-// train.py and test.py for CUT and FastCUT. Their command lines work as written
-// (`python train.py` -> `stylegrad train`), with CUT's option names (underscores
-// or dashes), CUT's defaults (options/base_options.py, train_options.py,
-// test_options.py, and cut_model's modify_commandline_options: --CUT_mode sets
-// nce_idt, lambda_NCE, flip_equivariance, n_epochs, n_epochs_decay), and the
-// same files:
+// stylegrad train|test --model cut|sincut: taesungp/contrastive-unpaired-
+// translation's train.py and test.py for CUT, FastCUT and SinCUT. Their command
+// lines work as written (`python train.py` -> `stylegrad train`), with CUT's
+// option names (underscores or dashes), CUT's defaults (options/base_options.py,
+// train_options.py, test_options.py, and cut_model's modify_commandline_options:
+// --CUT_mode sets nce_idt, lambda_NCE, flip_equivariance, n_epochs,
+// n_epochs_decay; --model sincut then sincut_model's, which differ for training
+// and test: translation/sincut_options), and the same files:
 //   train  <checkpoints_dir>/<name>/train_opt.txt, loss_log.txt, web/index.html,
 //          web/images/epochNNN_<label>.png, <epoch>_net_G.pth, _net_F.pth,
 //          _net_D.pth (torch.load reads them), and stylegrad's
@@ -39,11 +40,13 @@
 #include "io/html.h"
 #include "io/image.h"
 #include "models/cyclegan_networks.h"
+#include "models/stylegan_networks.h"
 #include "nn/module.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "translation/cut_model.h"
+#include "translation/sincut_model.h"
 #include "translation/trainer.h"
 
 namespace sg::cli {
@@ -53,6 +56,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace tr = sg::translation;
 namespace cg = sg::models::cyclegan;
+namespace sg2 = sg::models::stylegan;
 
 // The value of --NAME (or --NAME=V, or dashed) in argv, or "".
 std::string argument(int argc, char** argv, const std::string& name) {
@@ -112,20 +116,45 @@ bool str2bool(const ArgParser& p, const std::string& name, bool default_value) {
   throw UsageError("--" + name + " expects a boolean (yes, true, t, y, 1 or no, false, f, n, 0), got '" + p.get(name) + "'");
 }
 
-// options/base_options.py of the CUT repository, and cut_model's options.
-void add_cut_options(ArgParser& p) {
+// --model sincut (given, with that value).
+bool is_sincut(int argc, char** argv) { return given(argc, argv, "model") && argument(argc, argv, "model") == "sincut"; }
+
+// The model's defaults before the command line: cut_model.py's for --CUT_mode,
+// and for SinCUT sincut_model.py's set_defaults on top (which leave nce_idt and
+// flip_equivariance to the mode).
+tr::SinCUTOptions model_defaults(bool sincut, const std::string& CUT_mode, bool is_train) {
+  const tr::CUTOptions mode = tr::cut_options(CUT_mode);
+  tr::SinCUTOptions o;
+  if (sincut) {
+    o = tr::sincut_options(is_train);
+    o.CUT_mode = mode.CUT_mode, o.nce_idt = mode.nce_idt, o.flip_equivariance = mode.flip_equivariance;
+  } else {
+    static_cast<tr::CUTOptions&>(o) = mode;
+  }
+  o.isTrain = is_train;
+  return o;
+}
+
+// options/base_options.py of the CUT repository, and cut_model's options; with
+// sincut, the defaults and options of sincut_model.py (training or test).
+void add_cut_options(ArgParser& p, bool sincut, bool is_train) {
+  const tr::SinCUTOptions s = tr::sincut_options(is_train);
+  const auto pick = [&](const std::string& sincut_value, const char* cut_value) {
+    return sincut ? sincut_value : std::string(cut_value);
+  };
+  const auto num = [](int64_t v) { return std::to_string(v); };
   p.option("dataroot", "placeholder", "path to images (with subfolders trainA, trainB, testA, testB, ...)")
       .option("name", "experiment_name", "experiment name: networks are stored in <checkpoints_dir>/<name>")
       .option("easy_label", "experiment_name", "interpretable name (accepted)")
       .option("gpu_ids", "0", "accepted for compatibility: stylegrad runs on the CPU")
       .option("checkpoints_dir", "./checkpoints", "where the networks are")
-      .option("model", "cut", "cut")
+      .option("model", "cut", "cut | sincut")
       .option("input_nc", "3", "input image channels: 3 RGB, 1 grayscale")
       .option("output_nc", "3", "output image channels")
-      .option("ngf", "64", "generator filters in the last conv layer")
-      .option("ndf", "64", "discriminator filters in the first conv layer")
-      .option("netD", "basic", "basic | n_layers | pixel")
-      .option("netG", "resnet_9blocks", "resnet_9blocks | resnet_6blocks (NCE features need its layer list)")
+      .option("ngf", pick(num(s.ngf), "64"), "generator filters in the last conv layer")
+      .option("ndf", pick(num(s.ndf), "64"), "discriminator filters in the first conv layer")
+      .option("netD", pick(s.netD, "basic"), "basic | n_layers | pixel | stylegan2 | tilestylegan2")
+      .option("netG", pick(s.netG, "resnet_9blocks"), "resnet_9blocks | resnet_6blocks | stylegan2 | smallstylegan2")
       .option("n_layers_D", "3", "discriminator layers for --netD n_layers")
       .option("normG", "instance", "instance | batch | none: normalisation in G")
       .option("normD", "instance", "instance | batch | none: normalisation in D")
@@ -134,46 +163,53 @@ void add_cut_options(ArgParser& p) {
       .option("no_dropout", "", "no dropout in G (default True; --no_dropout False turns dropout on)")
       .flag("no_antialias", "stride-2 convolutions instead of anti-aliased downsampling")
       .flag("no_antialias_up", "learned transposed convolutions instead of [1,3,3,1] upsampling and a conv")
-      .option("dataset_mode", "unaligned", "unaligned | singleimage (| single for test)")
+      .option("dataset_mode", pick(s.dataset_mode, "unaligned"), "unaligned | singleimage (| single for test)")
       .option("direction", "AtoB", "AtoB or BtoA")
       .flag("serial_batches", "take images in order")
       .option("num_threads", "4", "accepted for compatibility")
-      .option("batch_size", "1", "images per iteration")
-      .option("load_size", "286", "scale images to this size")
-      .option("crop_size", "256", "then crop to this size")
-      .option("max_dataset_size", "inf", "at most this many images per folder")
-      .option("preprocess", "resize_and_crop", "resize_and_crop | crop | scale_width | scale_width_and_crop | none | zoom_and_patch")
+      .option("batch_size", pick(num(s.batch_size), "1"), "images per iteration")
+      .option("load_size", pick(num(s.load_size), "286"), "scale images to this size")
+      .option("crop_size", pick(num(s.crop_size), "256"), "then crop to this size")
+      .option("max_dataset_size", "inf", "at most this many images per folder (stylegrad: and singleimage crops)")
+      .option("preprocess", pick(s.preprocess, "resize_and_crop"),
+              "resize_and_crop | crop | scale_width | scale_width_and_crop | none | zoom_and_patch")
       .flag("no_flip", "no flipping")
       .option("display_winsize", "256", "image width on the HTML page")
       .option("random_scale_max", "3.0", "singleimage: the largest zoom-out")
       .option("epoch", "latest", "which networks to load: <epoch>_net_<name>.pth")
       .flag("verbose", "accepted for compatibility")
       .option("suffix", "", "accepted for compatibility")
-      .option("stylegan2_G_num_downsampling", "1", "accepted (StyleGAN2 generators are SinCUT's)")
+      .option("stylegan2_G_num_downsampling", num(s.stylegan2_G_num_downsampling),
+              "halvings in the StyleGAN2 generator's encoder (netG stylegan2)")
       .option("seed", "0", "stylegrad: seed for initialisation, crops, flips, orders and patch positions")
       // cut_model.py's modify_commandline_options; unset, the --CUT_mode's defaults.
       .option("CUT_mode", "CUT", "CUT | FastCUT (any case): sets the defaults below")
       .option("lambda_GAN", "1.0", "weight of the GAN loss GAN(G(X))")
-      .option("lambda_NCE", "", "weight of NCE(G(X), X) (CUT 1.0, FastCUT 10.0)")
+      .option("lambda_NCE", "", "weight of NCE(G(X), X) (CUT 1.0, FastCUT 10.0, SinCUT 4.0)")
       .option("nce_idt", "", "also NCE(G(Y), Y) (CUT True, FastCUT False)")
-      .option("nce_layers", "0,4,8,12,16", "G's layers whose features PatchNCE compares")
-      .option("nce_includes_all_negatives_from_minibatch", "", "negatives from the whole minibatch (default False)")
+      .option("nce_layers", pick(s.nce_layers, "0,4,8,12,16"), "G's layers whose features PatchNCE compares")
+      .option("nce_includes_all_negatives_from_minibatch", "",
+              "negatives from the whole minibatch (default False; SinCUT True)")
       .option("netF", "mlp_sample", "sample | mlp_sample")
       .option("netF_nc", "256", "width of F's MLP")
       .option("nce_T", "0.07", "PatchNCE's temperature")
-      .option("num_patches", "256", "patches per layer")
+      .option("num_patches", pick(num(s.num_patches), "256"), "patches per layer")
       .option("flip_equivariance", "", "flip G's input at random, its features back (CUT False, FastCUT True)");
+  if (sincut)  // sincut_model.py's own options
+    p.option("lambda_R1", python_float_text(s.lambda_R1), "weight for the R1 gradient penalty")
+        .option("lambda_identity", python_float_text(s.lambda_identity), "the \"identity preservation loss\"");
 }
 
-// cut_options(CUT_mode) with every option of the command line.
-tr::CUTOptions cut_model_options(const ArgParser& p, bool is_train) {
+// model_defaults with every option of the command line.
+tr::SinCUTOptions cut_model_options(const ArgParser& p, bool is_train, bool sincut) {
   const std::string mode = lower(p.get("CUT_mode"));
   SG_USAGE_CHECK(mode == "cut" || mode == "fastcut", "--CUT_mode '", p.get("CUT_mode"), "': expected CUT or FastCUT");
-  tr::CUTOptions o = tr::cut_options(p.get("CUT_mode"));
-  o.isTrain = is_train;
+  tr::SinCUTOptions o = model_defaults(sincut, p.get("CUT_mode"), is_train);
   o.input_nc = p.get_int("input_nc", 1), o.output_nc = p.get_int("output_nc", 1);
   o.ngf = p.get_int("ngf", 1), o.ndf = p.get_int("ndf", 1);
   o.netG = p.get("netG"), o.netD = p.get("netD"), o.n_layers_D = p.get_int("n_layers_D", 0);
+  o.load_size = p.get_int("load_size", 1), o.crop_size = p.get_int("crop_size", 1);
+  o.stylegan2_G_num_downsampling = p.get_int("stylegan2_G_num_downsampling", 0);
   o.normG = p.get("normG"), o.normD = p.get("normD");
   o.init_type = p.get("init_type"), o.init_gain = p.get_double("init_gain");
   o.no_dropout = str2bool(p, "no_dropout", true);
@@ -185,12 +221,17 @@ tr::CUTOptions cut_model_options(const ArgParser& p, bool is_train) {
   o.nce_idt = str2bool(p, "nce_idt", o.nce_idt);
   o.nce_layers = p.get("nce_layers");
   (void)p.get_ints("nce_layers", 0);  // integers >= 0 (the model checks them against G's layers)
-  o.nce_includes_all_negatives_from_minibatch = str2bool(p, "nce_includes_all_negatives_from_minibatch", false);
+  o.nce_includes_all_negatives_from_minibatch =
+      str2bool(p, "nce_includes_all_negatives_from_minibatch", o.nce_includes_all_negatives_from_minibatch);
   o.netF = p.get("netF");
   o.netF_nc = p.get_int("netF_nc", 1);
   o.nce_T = p.get_double("nce_T", Num::positive);
   o.num_patches = p.get_int("num_patches", 1);
   o.flip_equivariance = str2bool(p, "flip_equivariance", o.flip_equivariance);
+  if (sincut) {
+    o.lambda_R1 = p.get_double("lambda_R1", Num::non_negative);
+    o.lambda_identity = p.get_double("lambda_identity", Num::non_negative);
+  }
   return o;
 }
 
@@ -240,6 +281,16 @@ void check_images(const data::Dataset& dataset, const data::DatasetOptions& opt)
   }
 }
 
+// singleimage_dataset.py's print (here once the images are known to be good,
+// so that a bad one stays one error line).
+void print_single_image_sizes(const data::Dataset& dataset, const data::DatasetOptions& opt) {
+  if (opt.dataset_mode != "singleimage") return;
+  const std::vector<std::string> paths = dataset.paths(0);
+  const Tensor A = load_image(paths[0]), B = load_image(paths[1]);
+  std::printf("Image sizes (%lld, %lld) and (%lld, %lld)\n", (long long)A.size(2), (long long)A.size(1),
+              (long long)B.size(2), (long long)B.size(1));
+}
+
 // unaligned_dataset.py: in the epochs after n_epochs (the learning rate
 // decaying) the images are loaded at crop_size, i.e. no resize-and-crop
 // augmentation. Two datasets, switched by train.py's dataset.set_epoch.
@@ -267,16 +318,22 @@ int64_t parameter_count(nn::Module& net) {
 }  // namespace
 
 bool is_cut_command(int argc, char** argv) {
-  if (given(argc, argv, "model")) return argument(argc, argv, "model") == "cut";
+  if (given(argc, argv, "model")) return argument(argc, argv, "model") == "cut" || argument(argc, argv, "model") == "sincut";
   return given(argc, argv, "CUT_mode");
 }
 
 int cmd_train_cut(int argc, char** argv) {
-  ArgParser p("stylegrad train --dataroot DIR --name NAME [--model cut] --CUT_mode CUT|FastCUT [options]",
-              "Trains CUT or FastCUT as the official train.py (taesungp/contrastive-unpaired-translation):\n"
+  const bool sincut = is_sincut(argc, argv);
+  const tr::SinCUTOptions s = tr::sincut_options(/*isTrain=*/true);
+  const auto pick = [&](const std::string& sincut_value, const char* cut_value) {
+    return sincut ? sincut_value : std::string(cut_value);
+  };
+  ArgParser p("stylegrad train --dataroot DIR --name NAME [--model cut] --CUT_mode CUT|FastCUT [options]\n"
+              "       stylegrad train --dataroot DIR --name NAME --model sincut [options]",
+              "Trains CUT, FastCUT or SinCUT as the official train.py (taesungp/contrastive-unpaired-translation):\n"
               "same options (underscores or dashes), same defaults, same files in <checkpoints_dir>/<name>.");
   p.accept_dashes();
-  add_cut_options(p);
+  add_cut_options(p, sincut, /*is_train=*/true);
   // options/train_options.py
   p.option("display_freq", "400", "save the visuals to web/ every this many images")
       .option("display_ncols", "4", "accepted for compatibility (visdom)")
@@ -287,20 +344,21 @@ int cmd_train_cut(int argc, char** argv) {
       .option("update_html_freq", "1000", "save the visuals to the page at least every this many images")
       .option("print_freq", "100", "print and log the losses every this many images")
       .flag("no_html", "no web/ page of visuals")
-      .option("save_latest_freq", "5000", "save the latest networks every this many images")
-      .option("save_epoch_freq", "5", "save the networks every this many epochs")
+      .option("save_latest_freq", pick(std::to_string(s.save_latest_freq), "5000"),
+              "save the latest networks every this many images")
+      .option("save_epoch_freq", pick(std::to_string(s.save_epoch_freq), "5"), "save the networks every this many epochs")
       .option("evaluation_freq", "5000", "accepted for compatibility")
       .flag("save_by_iter", "save the latest networks as iter_<n> instead of latest")
       .flag("continue_train", "continue from the networks (and stylegrad checkpoint) of --epoch")
       .option("epoch_count", "1", "the first epoch's number")
       .option("phase", "train", "the folders read: <phase>A and <phase>B")
       .option("pretrained_name", "None", "--continue_train from <checkpoints_dir>/<pretrained_name> instead of <name>")
-      .option("n_epochs", "", "epochs at the initial learning rate (CUT 200, FastCUT 150)")
-      .option("n_epochs_decay", "", "epochs of linear decay to 0 (CUT 200, FastCUT 50)")
-      .option("beta1", "0.5", "Adam's beta1")
-      .option("beta2", "0.999", "Adam's beta2")
-      .option("lr", "0.0002", "Adam's initial learning rate")
-      .option("gan_mode", "lsgan", "lsgan | vanilla | wgangp")
+      .option("n_epochs", "", "epochs at the initial learning rate (CUT 200, FastCUT 150, SinCUT 8)")
+      .option("n_epochs_decay", "", "epochs of linear decay to 0 (CUT 200, FastCUT 50, SinCUT 8)")
+      .option("beta1", pick(python_float_text(s.beta1), "0.5"), "Adam's beta1")
+      .option("beta2", pick(python_float_text(s.beta2), "0.999"), "Adam's beta2")
+      .option("lr", pick(python_float_text(s.lr), "0.0002"), "Adam's initial learning rate")
+      .option("gan_mode", pick(s.gan_mode, "lsgan"), "lsgan | vanilla | wgangp | nonsaturating")
       .option("pool_size", "0", "accepted: CUT uses no image pool")
       .option("lr_policy", "linear", "linear | step | plateau | cosine")
       .option("lr_decay_iters", "50", "step: multiply by 0.1 every this many epochs");
@@ -309,22 +367,32 @@ int cmd_train_cut(int argc, char** argv) {
   for (const std::string& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
   if (!p.parse(int(cargs.size()), cargs.data())) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
-  SG_USAGE_CHECK(p.get("model") == "cut", "--model '", p.get("model"), "': expected cut");
+  SG_USAGE_CHECK(p.get("model") == "cut" || p.get("model") == "sincut", "--model '", p.get("model"),
+                 "': expected cut or sincut");
 
   // ---- options ----
-  tr::CUTOptions o = cut_model_options(p, /*is_train=*/true);
+  tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/true, sincut);
   if (p.has("n_epochs")) o.n_epochs = p.get_int("n_epochs", 0);
   if (p.has("n_epochs_decay")) o.n_epochs_decay = p.get_int("n_epochs_decay", 0);
   o.gan_mode = p.get("gan_mode");
   o.lr = p.get_double("lr", Num::positive), o.beta1 = p.get_double("beta1"), o.beta2 = p.get_double("beta2");
   o.pool_size = p.get_int("pool_size", 0);
-  const tr::CUTOptions mode_defaults = tr::cut_options(p.get("CUT_mode"));
+  const tr::SinCUTOptions mode_defaults = model_defaults(sincut, p.get("CUT_mode"), /*is_train=*/true);
   data::DatasetOptions dopt = cut_dataset_options(p);
-  SG_USAGE_CHECK(dopt.dataset_mode != "single", "--model cut needs A and B images: --dataset_mode unaligned, not single");
+  SG_USAGE_CHECK(dopt.dataset_mode != "single", "--model ", p.get("model"),
+                 " needs A and B images: --dataset_mode ", sincut ? "singleimage" : "unaligned", ", not single");
   const std::string& pre = dopt.transform.preprocess;
   SG_USAGE_CHECK(pre.find("resize") == std::string::npos || dopt.transform.crop_size <= dopt.transform.load_size,
                  "--crop_size ", dopt.transform.crop_size, " is larger than --load_size ", dopt.transform.load_size,
                  ": the ", pre, " images cannot be cropped");
+  // The StyleGAN2 discriminator takes images of exactly the size it is built for.
+  const int64_t d_size = sg2::stylegan2_size(o.load_size, o.crop_size);
+  SG_USAGE_CHECK(o.netD.find("stylegan2") == std::string::npos ||
+                     (pre.find("crop") == std::string::npos && pre.find("patch") == std::string::npos) ||
+                     d_size == o.crop_size,
+                 "--netD ", o.netD, " is built for ", d_size, "x", d_size, " images (a power of 2: ",
+                 "2^round(log2(min(load_size ", o.load_size, ", crop_size ", o.crop_size, ")))), but the crops are ",
+                 o.crop_size, "x", o.crop_size, ": choose a --crop_size that is a power of 2 and at most --load_size");
   const std::string expr_dir = join_path(p.get("checkpoints_dir"), p.get("name"));
   require_creatable_directory(expr_dir, "the checkpoints folder (--checkpoints_dir/--name)");
   const bool continue_train = p.has("continue_train");
@@ -362,6 +430,7 @@ int cmd_train_cut(int argc, char** argv) {
   std::unique_ptr<data::Dataset> normal = data::create_dataset(dopt, gen);
   SG_CHECK(normal->size() > 0, "no training images in '", dopt.dataroot, "'");
   check_images(*normal, dopt);
+  print_single_image_sizes(*normal, dopt);
   SG_CHECK(normal->size() >= topt.batch_size, "--batch_size ", topt.batch_size, " is larger than the ",
            normal->size(), " training images (the official DataLoader drops an incomplete batch)");
   std::unique_ptr<data::Dataset> finetune;
@@ -374,9 +443,18 @@ int cmd_train_cut(int argc, char** argv) {
   FinetuneSwitch dataset(std::move(normal), std::move(finetune), o.n_epochs);
 
   // ---- the model; --continue_train's files must exist before anything is written ----
-  tr::CUTModel model(o, gen);
+  std::unique_ptr<tr::CUTModel> model_owner;
+  std::unique_ptr<tr::TrainModel> trainee;
+  if (sincut) {
+    auto sincut_model = std::make_unique<tr::SinCUTModel>(o, gen);
+    trainee = tr::train_model(*sincut_model);
+    model_owner = std::move(sincut_model);
+  } else {
+    model_owner = std::make_unique<tr::CUTModel>(o, gen);
+    trainee = tr::train_model(*model_owner);
+  }
+  tr::CUTModel& model = *model_owner;
   model.to(DType::f32);
-  std::unique_ptr<tr::TrainModel> trainee = tr::train_model(model);
   if (continue_train) {
     std::error_code ec;
     const std::string full = tr::checkpoint_file(load_dir, load_suffix);
@@ -401,7 +479,9 @@ int cmd_train_cut(int argc, char** argv) {
       p, {{"no_dropout", {bool_text(o.no_dropout), "True"}},
           {"lambda_NCE", {p.has("lambda_NCE") ? p.get("lambda_NCE") : number(o.lambda_NCE), number(mode_defaults.lambda_NCE)}},
           {"nce_idt", {bool_text(o.nce_idt), bool_text(mode_defaults.nce_idt)}},
-          {"nce_includes_all_negatives_from_minibatch", {bool_text(o.nce_includes_all_negatives_from_minibatch), "False"}},
+          {"nce_includes_all_negatives_from_minibatch",
+           {bool_text(o.nce_includes_all_negatives_from_minibatch),
+            bool_text(mode_defaults.nce_includes_all_negatives_from_minibatch)}},
           {"flip_equivariance", {bool_text(o.flip_equivariance), bool_text(mode_defaults.flip_equivariance)}},
           {"n_epochs", {std::to_string(o.n_epochs), std::to_string(mode_defaults.n_epochs)}},
           {"n_epochs_decay", {std::to_string(o.n_epochs_decay), std::to_string(mode_defaults.n_epochs_decay)}},
@@ -462,7 +542,8 @@ int cmd_train_cut(int argc, char** argv) {
     if (series.empty())
       for (const auto& [name, value] : losses) series.push_back({name, {}});
     for (size_t k = 0; k < losses.size() && k < series.size(); ++k) series[k].values.push_back(losses[k].second);
-    write_file_atomic(plot_file, loss_plot_svg(series, "stylegrad train " + topt.name + " (cut, " + o.CUT_mode + ")"));
+    write_file_atomic(plot_file, loss_plot_svg(series, "stylegrad train " + topt.name +
+                                                           (sincut ? " (sincut)" : " (cut, " + o.CUT_mode + ")")));
   };
   tr::train(*trainee, dataset, gen, topt, callbacks);
   progress.finish();
@@ -470,24 +551,28 @@ int cmd_train_cut(int argc, char** argv) {
 }
 
 int cmd_test_cut(int argc, char** argv) {
-  ArgParser p("stylegrad test --dataroot DIR --name NAME [--model cut] --CUT_mode CUT|FastCUT [options]",
-              "Translates images with a trained CUT/FastCUT generator, as the official test.py\n"
+  const bool sincut = is_sincut(argc, argv);
+  ArgParser p("stylegrad test --dataroot DIR --name NAME [--model cut] --CUT_mode CUT|FastCUT [options]\n"
+              "       stylegrad test --dataroot DIR --name NAME --model sincut [options]",
+              "Translates images with a trained CUT/FastCUT/SinCUT generator, as the official test.py\n"
               "(taesungp/contrastive-unpaired-translation): same options (underscores or dashes), same\n"
               "defaults, same results/NAME/<phase>_<epoch>/index.html and images/<label>/<stem>.png.");
   p.accept_dashes();
-  add_cut_options(p);
+  add_cut_options(p, sincut, /*is_train=*/false);
   // options/test_options.py (load_size defaults to crop_size there)
   p.option("results_dir", "./results/", "where the results are written")
       .option("phase", "test", "train, val, test, ...: the folders <phase>A and <phase>B")
       .flag("eval", "G in evaluation mode (running batch-norm statistics, no dropout)")
-      .option("num_test", "50", "how many images to translate");
+      .option("num_test", sincut ? std::to_string(tr::sincut_options(false).num_test) : "50",
+              "how many images to translate");
   const std::vector<std::string> args = with_str2bool_values(argc, argv);
   std::vector<char*> cargs;
   for (const std::string& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
   if (!p.parse(int(cargs.size()), cargs.data())) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
-  SG_USAGE_CHECK(p.get("model") == "cut", "--model '", p.get("model"), "': expected cut");
-  const tr::CUTOptions o = cut_model_options(p, /*is_train=*/false);
+  SG_USAGE_CHECK(p.get("model") == "cut" || p.get("model") == "sincut", "--model '", p.get("model"),
+                 "': expected cut or sincut");
+  tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/false, sincut);
   note_gpu_ids(p);
 
   // test.py: num_threads 0, batch_size 1, serial_batches, no_flip
@@ -495,23 +580,27 @@ int cmd_test_cut(int argc, char** argv) {
   dopt.serial_batches = true;
   dopt.batch_size = 1;
   dopt.transform.no_flip = true;
-  if (!p.has("load_size")) dopt.transform.load_size = dopt.transform.crop_size;
+  // test_options.py sets load_size's default to crop_size's; sincut_model.py's 1024 comes after it.
+  if (!p.has("load_size") && !sincut) dopt.transform.load_size = o.load_size = dopt.transform.crop_size;
   const int64_t num_test = p.get_int("num_test", 0);
   const int width = int(p.get_int("display_winsize", 1));
   const bool atob = o.direction == "AtoB";
 
   Generator gen(uint64_t(p.get_int("seed", 0)));
   default_generator().manual_seed(uint64_t(p.get_int("seed", 0)));
-  std::unique_ptr<data::Dataset> dataset = data::create_dataset(dopt, gen);
 
   // ---- G, loaded before anything is written ----
-  std::shared_ptr<nn::Module> netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout,
-                                                  o.init_type, o.init_gain, o.no_antialias, o.no_antialias_up, gen);
+  std::shared_ptr<nn::Module> netG;
+  if (o.netG == "stylegan2" || o.netG == "smallstylegan2")
+    netG = sg2::define_G(o.netG, o.input_nc, o.output_nc, o.ngf, o.load_size, o.crop_size, o.stylegan2_G_num_downsampling);
+  else
+    netG = cg::define_G(o.input_nc, o.output_nc, o.ngf, o.netG, o.normG, !o.no_dropout, o.init_type, o.init_gain,
+                        o.no_antialias, o.no_antialias_up, gen);
   const std::string name = p.get("name");
   const std::string file = tr::network_file(join_path(p.get("checkpoints_dir"), name), p.get("epoch"), "G");
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    std::string hint = "train one with stylegrad train --model cut (or the official train.py), or check "
+    std::string hint = "train one with stylegrad train --model " + p.get("model") + " (or the official train.py), or check "
                        "--checkpoints_dir, --name and --epoch";
     const std::string suffix = "_pretrained";
     if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -524,6 +613,8 @@ int cmd_test_cut(int argc, char** argv) {
   std::printf("---------- Networks initialized -------------\n");
   std::printf("[Network G] Total number of parameters : %.3f M\n", double(parameter_count(*netG)) / 1e6);
   std::printf("-----------------------------------------------\n");
+  std::unique_ptr<data::Dataset> dataset = data::create_dataset(dopt, gen);
+  print_single_image_sizes(*dataset, dopt);
 
   // ---- where the results go; never over an input ----
   const bool has_B = dopt.dataset_mode != "single";

@@ -13,7 +13,7 @@ using namespace sg::cli;
 
 static const Command kCommands[] = {
     {"style", "Gatys neural style transfer (jcjohnson/neural-style's options)", cmd_style},
-    {"train", "CycleGAN/pix2pix/CUT train.py: train cycle_gan, pix2pix or cut (the official options and files)", cmd_train},
+    {"train", "CycleGAN/pix2pix/CUT train.py: train cycle_gan, pix2pix, cut or sincut (the official options and files)", cmd_train},
     {"test", "CycleGAN/pix2pix/CUT test.py: translate images with trained generators (the official options)", cmd_test},
     {"color-transfer", "classic colour transfer baselines: histogram matching, Reinhard et al. 2001", cmd_color_transfer},
     {"inspect", "write a VGG's activations (.npy), Gram matrices and channel mosaics for an image", cmd_inspect},

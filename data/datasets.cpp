@@ -1,7 +1,7 @@
 #include "data/datasets.h"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "data/image_folder.h"
 #include "io/image.h"
@@ -116,7 +116,10 @@ class SingleImageDataset : public Dataset {
  public:
   static constexpr int64_t kLength = 100000;  // "pretend the single image contains 100,000 crops"
 
-  SingleImageDataset(const DatasetOptions& opt, Generator& gen) : opt_(opt), gen_(gen) {
+  // stylegrad: --max_dataset_size also caps the 100 000 crops (the official
+  // applies it to the file lists only), so that a short run is possible.
+  SingleImageDataset(const DatasetOptions& opt, Generator& gen)
+      : opt_(opt), gen_(gen), length_(std::min(kLength, opt.max_dataset_size)) {
     // The folders are trainA and trainB in every phase, as the official dataset.
     a_path_ = only_image(join(opt.dataroot, "trainA"));
     b_path_ = only_image(join(opt.dataroot, "trainB"));
@@ -125,11 +128,9 @@ class SingleImageDataset : public Dataset {
              opt.random_scale_max, " must be at least 1");
     a_img_ = load_image(a_path_);
     b_img_ = load_image(b_path_);
-    std::printf("Image sizes (%lld, %lld) and (%lld, %lld)\n", (long long)a_img_.size(2), (long long)a_img_.size(1),
-                (long long)b_img_.size(2), (long long)b_img_.size(1));
     // One zoom per side for each batch_size consecutive items, so a minibatch shares its scale.
     const double min_zoom = 1.0 / opt.random_scale_max;
-    const int64_t batches = kLength / opt.batch_size + 1;
+    const int64_t batches = length_ / opt.batch_size + 1;
     auto zoom_levels = [&] {
       std::vector<std::pair<double, double>> z(static_cast<size_t>(batches));
       for (auto& wh : z) {
@@ -143,7 +144,7 @@ class SingleImageDataset : public Dataset {
     patch_a_ = shuffled_indices();
     patch_b_ = shuffled_indices();
   }
-  int64_t size() const override { return kLength; }
+  int64_t size() const override { return length_; }
   std::vector<std::string> paths(int64_t) const override { return {a_path_, b_path_}; }
   Sample get(int64_t index) override {
     Sample s;
@@ -180,15 +181,16 @@ class SingleImageDataset : public Dataset {
     return paths[0];
   }
   std::vector<int64_t> shuffled_indices() {  // random.shuffle(list(range(len))): Fisher-Yates
-    std::vector<int64_t> v(static_cast<size_t>(kLength));
-    for (int64_t i = 0; i < kLength; ++i) v[size_t(i)] = i;
-    for (int64_t i = kLength - 1; i > 0; --i)
+    std::vector<int64_t> v(static_cast<size_t>(length_));
+    for (int64_t i = 0; i < length_; ++i) v[size_t(i)] = i;
+    for (int64_t i = length_ - 1; i > 0; --i)
       std::swap(v[size_t(i)], v[size_t(std::min<int64_t>(i, int64_t(gen_.uniform() * double(i + 1))))]);
     return v;
   }
 
   DatasetOptions opt_;
   Generator& gen_;
+  int64_t length_;
   std::string a_path_, b_path_;
   Tensor a_img_, b_img_;
   std::vector<std::pair<double, double>> zoom_a_, zoom_b_;

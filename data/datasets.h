@@ -8,7 +8,8 @@
 //   unaligned  dataroot/<phase>A and <phase>B; A[i % |A|] with B[i % |B|]
 //              (serial_batches) or a random B; length max(|A|, |B|)
 //   singleimage  (CUT's SinCUT) dataroot/trainA and trainB, one image each,
-//              read once; 100 000 items, each a patch of a zoomed copy: in
+//              read once; 100 000 items (or --max_dataset_size, a stylegrad
+//              extension for short runs), each a patch of a zoomed copy: in
 //              training, per batch_size consecutive items one zoom factor per
 //              side uniform in [1 / random_scale_max, 1) (A and B their own),
 //              patch indices a random permutation (so that negatives come from

@@ -275,7 +275,7 @@ TEST_CASE("stylegrad test: bad input is one line and exit 1 (2 for usage errors)
              "the file has 6 residual blocks, --netG resnet_9blocks expects 9");
   fails_with("--dataroot imgs --name six --ngf 4 --frobnicate", "unknown option --frobnicate", 2);  // a usage error (README "Exit status")
   fails_with("--dataroot imgs --name six --ngf 4 --batch_size 4", "--batch_size 4: stylegrad test translates one image", 2);
-  fails_with("--dataroot imgs --name six --model sincut", "--model 'sincut': expected test, cycle_gan, pix2pix or cut", 2);
+  fails_with("--dataroot imgs --name six --model stargan", "--model 'stargan': expected test, cycle_gan, pix2pix, cut or sincut", 2);
   fails_with("--name six", "--dataroot is required", 2);
   // Results that would land beside the inputs are refused.
   write_image(dir.file("results/six/test_latest/images/x.png"), 32, 32, 1);

@@ -311,7 +311,7 @@ TEST_CASE("stylegrad train: bad input is one line and exit 1 (2 for usage errors
   fails_with("--dataroot data --name x --continue_train",
              "--continue_train: neither './checkpoints/x/latest_checkpoint.safetensors' nor "
              "'./checkpoints/x/latest_net_G_A.pth' exists");
-  fails_with("--dataroot data --name x --model sincut", "--model 'sincut': expected cycle_gan, pix2pix or cut", "", 2);
+  fails_with("--dataroot data --name x --model stargan", "--model 'stargan': expected cycle_gan, pix2pix, cut or sincut", "", 2);
   CHECK_FALSE(fs::exists(dir.file("checkpoints/x")));
 
   // A checkpoint of another architecture: the full checkpoint's line, and

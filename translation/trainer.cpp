@@ -20,6 +20,7 @@
 #include "tensor/random.h"
 #include "translation/cut_model.h"
 #include "translation/cycle_gan.h"
+#include "translation/sincut_model.h"
 #include "translation/pix2pix.h"
 #include "weights/torch_save.h"
 
@@ -167,6 +168,9 @@ std::unique_ptr<TrainModel> train_model(Pix2PixModel& model) {
   return std::make_unique<ModelAdapter<Pix2PixModel>>(model);
 }
 std::unique_ptr<TrainModel> train_model(CUTModel& model) { return std::make_unique<ModelAdapter<CUTModel>>(model); }
+std::unique_ptr<TrainModel> train_model(SinCUTModel& model) {
+  return std::make_unique<ModelAdapter<SinCUTModel>>(model);
+}
 
 std::string network_file(const std::string& expr_dir, const std::string& suffix, const std::string& name) {
   return join(expr_dir, suffix + "_net_" + name + ".pth");

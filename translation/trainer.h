@@ -47,6 +47,7 @@ namespace sg::translation {
 class CycleGANModel;
 class Pix2PixModel;
 class CUTModel;
+class SinCUTModel;
 
 // What train() uses of a model (the official BaseModel's methods).
 class TrainModel {
@@ -64,6 +65,7 @@ class TrainModel {
 std::unique_ptr<TrainModel> train_model(CycleGANModel& model);  // not owned
 std::unique_ptr<TrainModel> train_model(Pix2PixModel& model);
 std::unique_ptr<TrainModel> train_model(CUTModel& model);
+std::unique_ptr<TrainModel> train_model(SinCUTModel& model);
 
 struct TrainerOptions {
   std::string expr_dir;  // <checkpoints_dir>/<name>: where everything is written
