@@ -7,20 +7,24 @@
 // bit for bit, and bad input as one line.
 #include <filesystem>
 #include <fstream>
-#include <regex>
-#include <sstream>
 
 #include "autograd/grad_mode.h"
 #include "data/datasets.h"
 #include "io/image.h"
 #include "models/cyclegan_networks.h"
 #include "tensor/random.h"
+#include "cli_train_util.h"
 #include "test_util.h"
 #include "translation/trainer.h"
 #include "weights/torch_checkpoint.h"
 
 using namespace sg;
 using sg::test::TempDir;
+using sg::test::LogLine;
+using sg::test::read_all;
+using sg::test::read_loss_log;
+using sg::test::write_image;
+using sg::test::write_unaligned;
 namespace cg = sg::models::cyclegan;
 namespace fs = std::filesystem;
 
@@ -35,68 +39,6 @@ int run_in(const TempDir& dir, const std::string& command, const std::string& ar
   return test::run_command("cd " + dir.path.string() + " && " + std::string(STYLEGRAD_BINARY) + " " + command + " " +
                                args,
                            out);
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Vertical stripes (kind 0) or soft round blobs (kind 1), varied by `seed`.
-void write_image(const std::string& path, int64_t h, int64_t w, int kind, int seed) {
-  std::vector<double> v;
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        double value;
-        if (kind == 0) {
-          value = ((x + seed) / 4) % 2 ? 0.9 - 0.2 * double(c) / 2 : 0.1;
-        } else {
-          const double dx = double(x % 16) - 8 + seed, dy = double(y % 16) - 8;
-          value = std::exp(-(dx * dx + dy * dy) / 20.0) * (0.5 + 0.25 * double(c));
-        }
-        v.push_back(std::round(value * 255) / 255);
-      }
-  fs::create_directories(fs::path(path).parent_path());
-  save_image(from_vector(v, {3, h, w}, TensorOptions(DType::f32)), path);
-}
-
-void write_unaligned(const TempDir& dir, const std::string& root, int n = 4) {
-  for (int i = 0; i < n; ++i) {
-    write_image(dir.file(root + "/trainA/a" + std::to_string(i) + ".png"), 40, 40, 0, i);
-    write_image(dir.file(root + "/trainB/b" + std::to_string(i) + ".png"), 40, 40, 1, i);
-  }
-}
-
-struct LogLine {
-  int64_t epoch = 0, iters = 0;
-  std::vector<std::string> names;
-  std::string losses_text;
-};
-
-std::vector<LogLine> read_loss_log(const std::string& path) {
-  std::vector<LogLine> lines;
-  std::istringstream in(read_all(path));
-  std::string line;
-  const std::regex header(R"(^================ Training Loss \(.+\) ================$)");
-  const std::regex entry(R"(^\(epoch: (\d+), iters: (\d+), time: \d+\.\d{3}, data: \d+\.\d{3}\) ((?:\w+: -?\d+\.\d{3} )+)$)");
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, header)) continue;
-    INFO("loss_log line: '", line, "'");
-    REQUIRE(std::regex_match(line, m, entry));
-    LogLine l;
-    l.epoch = std::stoll(m[1]);
-    l.iters = std::stoll(m[2]);
-    l.losses_text = m[3];
-    std::istringstream parts(l.losses_text);
-    std::string name, value;
-    while (parts >> name >> value) l.names.push_back(name.substr(0, name.size() - 1));
-    lines.push_back(l);
-  }
-  return lines;
 }
 
 bool has_line(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
@@ -142,7 +84,7 @@ TEST_CASE("stylegrad train --model cut: CUT's files, batches of two, the officia
   CHECK(log[0].iters == 2);
   CHECK(log[1].iters == 4);
   CHECK(log[3].epoch == 2);
-  CHECK(log[0].names == std::vector<std::string>{"G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y"});
+  CHECK(log[0].names() == std::vector<std::string>{"G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y"});
   for (const std::string label : {"real_A", "fake_B", "real_B", "idt_B"})
     CHECK(fs::is_regular_file(ck + "/web/images/epoch002_" + label + ".png"));
 
@@ -172,7 +114,7 @@ TEST_CASE("stylegrad train --CUT_mode FastCUT: its defaults; str2bool options ba
   CHECK(has_line(opt, "               lambda_NCE: 10.0                          "));
   CHECK(has_line(opt, "                 n_epochs: 1                             \t[default: 150]"));
   CHECK(has_line(opt, "           n_epochs_decay: 0                             \t[default: 50]"));
-  CHECK(read_loss_log(dir.file("checkpoints/fast/loss_log.txt"))[0].names ==
+  CHECK(read_loss_log(dir.file("checkpoints/fast/loss_log.txt"))[0].names() ==
         std::vector<std::string>{"G_GAN", "D_real", "D_fake", "G", "NCE"});
 
   out.clear();
@@ -182,7 +124,7 @@ TEST_CASE("stylegrad train --CUT_mode FastCUT: its defaults; str2bool options ba
   opt = read_all(dir.file("checkpoints/fast2/train_opt.txt"));
   CHECK(has_line(opt, "                  nce_idt: True                          \t[default: False]"));
   CHECK(has_line(opt, "        flip_equivariance: False                         \t[default: True]"));
-  CHECK(read_loss_log(dir.file("checkpoints/fast2/loss_log.txt"))[0].names.back() == "NCE_Y");
+  CHECK(read_loss_log(dir.file("checkpoints/fast2/loss_log.txt"))[0].names().back() == "NCE_Y");
 }
 
 TEST_CASE("stylegrad train --model cut: --continue_train --epoch_count resumes exactly (G, F, D, optimizers, generator)") {

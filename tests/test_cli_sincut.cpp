@@ -7,8 +7,6 @@
 // whole images with G's output bit for bit, and bad input as one line.
 #include <filesystem>
 #include <fstream>
-#include <regex>
-#include <sstream>
 
 #include "autograd/grad_mode.h"
 #include "data/datasets.h"
@@ -16,12 +14,18 @@
 #include "models/cyclegan_networks.h"
 #include "models/stylegan_networks.h"
 #include "tensor/random.h"
+#include "cli_train_util.h"
 #include "test_util.h"
 #include "translation/trainer.h"
 #include "weights/torch_checkpoint.h"
 
 using namespace sg;
 using sg::test::TempDir;
+using sg::test::LogLine;
+using sg::test::read_all;
+using sg::test::read_loss_log;
+using sg::test::write_image;
+using sg::test::has_option;
 namespace sg2 = sg::models::stylegan;
 namespace fs = std::filesystem;
 
@@ -37,76 +41,10 @@ int run_in(const TempDir& dir, const std::string& command, const std::string& ar
                            out);
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Vertical stripes (kind 0) or soft round blobs (kind 1).
-void write_image(const std::string& path, int64_t h, int64_t w, int kind) {
-  std::vector<double> v;
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        double value;
-        if (kind == 0) {
-          value = (x / 4) % 2 ? 0.9 - 0.2 * double(c) / 2 : 0.1;
-        } else {
-          const double dx = double(x % 16) - 8, dy = double(y % 16) - 8;
-          value = std::exp(-(dx * dx + dy * dy) / 20.0) * (0.5 + 0.25 * double(c));
-        }
-        v.push_back(std::round(value * 255) / 255);
-      }
-  fs::create_directories(fs::path(path).parent_path());
-  save_image(from_vector(v, {3, h, w}, TensorOptions(DType::f32)), path);
-}
-
 // One photo-like A (48x40) and one painting-like B (40x48).
 void write_pair(const TempDir& dir, const std::string& root) {
   write_image(dir.file(root + "/trainA/photo.png"), 40, 48, 0);
   write_image(dir.file(root + "/trainB/painting.png"), 48, 40, 1);
-}
-
-struct LogLine {
-  int64_t epoch = 0, iters = 0;
-  std::vector<std::string> names;
-  std::string losses_text;
-};
-
-std::vector<LogLine> read_loss_log(const std::string& path) {
-  std::vector<LogLine> lines;
-  std::istringstream in(read_all(path));
-  std::string line;
-  const std::regex header(R"(^================ Training Loss \(.+\) ================$)");
-  const std::regex entry(R"(^\(epoch: (\d+), iters: (\d+), time: \d+\.\d{3}, data: \d+\.\d{3}\) ((?:\w+: -?\d+\.\d{3} )+)$)");
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, header)) continue;
-    INFO("loss_log line: '", line, "'");
-    REQUIRE(std::regex_match(line, m, entry));
-    LogLine l;
-    l.epoch = std::stoll(m[1]);
-    l.iters = std::stoll(m[2]);
-    l.losses_text = m[3];
-    std::istringstream parts(l.losses_text);
-    std::string name, value;
-    while (parts >> name >> value) l.names.push_back(name.substr(0, name.size() - 1));
-    lines.push_back(l);
-  }
-  return lines;
-}
-
-// A line of train_opt.txt: the name right-aligned in 25, the value left-aligned
-// in 30, and "\t[default: D]" when the value is not the default.
-bool has_option(const std::string& text, const std::string& name, const std::string& value,
-                const std::string& default_value = "") {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%25s: %-30s", name.c_str(), value.c_str());
-  std::string line = buf;
-  if (!default_value.empty()) line += "\t[default: " + default_value + "]";
-  return text.find(line + "\n") != std::string::npos;
 }
 
 }  // namespace
@@ -161,7 +99,7 @@ TEST_CASE("stylegrad train --model sincut: the official files, SinCUT's defaults
   REQUIRE(log.size() == 4);
   CHECK(log[0].iters == 2);
   CHECK(log[3].epoch == 2);
-  CHECK(log[0].names == std::vector<std::string>{"G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y", "D_R1", "idt"});
+  CHECK(log[0].names() == std::vector<std::string>{"G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y", "D_R1", "idt"});
   for (const std::string label : {"real_A", "fake_B", "real_B", "idt_B"}) {
     CHECK(fs::is_regular_file(ck + "/web/images/epoch002_" + label + ".png"));
     CHECK(load_image(ck + "/web/images/epoch002_" + label + ".png").shape() == Shape{3, 16, 16});

@@ -10,11 +10,17 @@
 
 #include "io/image.h"
 #include "models/cyclegan_networks.h"
+#include "cli_train_util.h"
 #include "test_util.h"
 #include "weights/torch_checkpoint.h"
 
 using namespace sg;
 using sg::test::TempDir;
+using sg::test::LogLine;
+using sg::test::read_all;
+using sg::test::read_loss_log;
+using sg::test::write_image;
+using sg::test::write_unaligned;
 namespace cg = sg::models::cyclegan;
 namespace fs = std::filesystem;
 
@@ -28,69 +34,6 @@ const std::string kTiny =
 int train_in(const TempDir& dir, const std::string& args, std::string* out) {
   return test::run_command(
       "cd " + dir.path.string() + " && OMP_NUM_THREADS=1 " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Vertical stripes (kind 0) or soft round blobs (kind 1), varied by `seed`.
-void write_image(const std::string& path, int64_t h, int64_t w, int kind, int seed) {
-  std::vector<double> v;
-  for (int64_t c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        double value;
-        if (kind == 0) {
-          value = ((x + seed) / 4) % 2 ? 0.9 - 0.2 * double(c) / 2 : 0.1;
-        } else {
-          const double dx = double(x % 16) - 8 + seed, dy = double(y % 16) - 8;
-          value = std::exp(-(dx * dx + dy * dy) / 20.0) * (0.5 + 0.25 * double(c));
-        }
-        v.push_back(std::round(value * 255) / 255);
-      }
-  fs::create_directories(fs::path(path).parent_path());
-  save_image(from_vector(v, {3, h, w}, TensorOptions(DType::f32)), path);
-}
-
-void write_unaligned(const TempDir& dir, const std::string& root, int n = 4) {
-  for (int i = 0; i < n; ++i) {
-    write_image(dir.file(root + "/trainA/a" + std::to_string(i) + ".png"), 40, 40, 0, i);
-    write_image(dir.file(root + "/trainB/b" + std::to_string(i) + ".png"), 40, 40, 1, i);
-  }
-}
-
-struct LogLine {
-  int64_t epoch = 0, iters = 0;
-  std::vector<std::pair<std::string, double>> losses;
-  std::string losses_text;  // the part after "data: D) "
-};
-
-// loss_log.txt's loss lines; every other line must be a header.
-std::vector<LogLine> read_loss_log(const std::string& path) {
-  std::vector<LogLine> lines;
-  std::istringstream in(read_all(path));
-  std::string line;
-  const std::regex header(R"(^================ Training Loss \(.+\) ================$)");
-  const std::regex entry(R"(^\(epoch: (\d+), iters: (\d+), time: \d+\.\d{3}, data: \d+\.\d{3}\) ((?:\w+: -?\d+\.\d{3} )+)$)");
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, header)) continue;
-    INFO("loss_log line: '", line, "'");
-    REQUIRE(std::regex_match(line, m, entry));
-    LogLine l;
-    l.epoch = std::stoll(m[1]);
-    l.iters = std::stoll(m[2]);
-    l.losses_text = m[3];
-    std::istringstream parts(l.losses_text);
-    std::string name, value;
-    while (parts >> name >> value) l.losses.push_back({name.substr(0, name.size() - 1), std::stod(value)});
-    lines.push_back(l);
-  }
-  return lines;
 }
 
 double mean_of(const std::vector<LogLine>& lines, int64_t epoch, const std::string& loss) {
