@@ -335,23 +335,13 @@ int cmd_train_cut(int argc, char** argv) {
   p.accept_dashes();
   add_cut_options(p, sincut, /*is_train=*/true);
   // options/train_options.py
-  p.option("display_freq", "400", "save the visuals to web/ every this many images")
-      .option("display_ncols", "4", "accepted for compatibility (visdom)")
-      .option("display_id", "None", "accepted: there is no visdom; the visuals go to web/index.html")
-      .option("display_server", "http://localhost", "accepted for compatibility (visdom)")
-      .option("display_env", "main", "accepted for compatibility (visdom)")
-      .option("display_port", "8097", "accepted for compatibility (visdom)")
-      .option("update_html_freq", "1000", "save the visuals to the page at least every this many images")
-      .option("print_freq", "100", "print and log the losses every this many images")
-      .flag("no_html", "no web/ page of visuals")
-      .option("save_latest_freq", pick(std::to_string(s.save_latest_freq), "5000"),
-              "save the latest networks every this many images")
-      .option("save_epoch_freq", pick(std::to_string(s.save_epoch_freq), "5"), "save the networks every this many epochs")
-      .option("evaluation_freq", "5000", "accepted for compatibility")
-      .flag("save_by_iter", "save the latest networks as iter_<n> instead of latest")
-      .flag("continue_train", "continue from the networks (and stylegrad checkpoint) of --epoch")
-      .option("epoch_count", "1", "the first epoch's number")
-      .option("phase", "train", "the folders read: <phase>A and <phase>B")
+  TrainLoopDefaults loop;
+  loop.display_id = "None";
+  loop.save_latest_freq = pick(std::to_string(s.save_latest_freq), "5000");
+  loop.save_epoch_freq = pick(std::to_string(s.save_epoch_freq), "5");
+  loop.evaluation_freq = true;
+  add_train_loop_options(p, loop);
+  p.option("phase", "train", "the folders read: <phase>A and <phase>B")
       .option("pretrained_name", "None", "--continue_train from <checkpoints_dir>/<pretrained_name> instead of <name>")
       .option("n_epochs", "", "epochs at the initial learning rate (CUT 200, FastCUT 150, SinCUT 8)")
       .option("n_epochs_decay", "", "epochs of linear decay to 0 (CUT 200, FastCUT 50, SinCUT 8)")

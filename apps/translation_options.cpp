@@ -16,6 +16,24 @@ std::string join_path(const std::string& a, const std::string& b) {
   return a.empty() || a.back() == '/' ? a + b : a + "/" + b;
 }
 
+void add_train_loop_options(ArgParser& p, const TrainLoopDefaults& d) {
+  p.option("display_freq", "400", "save the visuals to web/ every this many images")
+      .option("display_ncols", "4", "accepted for compatibility (visdom)")
+      .option("display_id", d.display_id, "accepted: there is no visdom; the visuals go to web/index.html")
+      .option("display_server", "http://localhost", "accepted for compatibility (visdom)")
+      .option("display_env", "main", "accepted for compatibility (visdom)")
+      .option("display_port", "8097", "accepted for compatibility (visdom)")
+      .option("update_html_freq", "1000", "save the visuals to the page at least every this many images")
+      .option("print_freq", "100", "print and log the losses every this many images")
+      .flag("no_html", "no web/ page of visuals")
+      .option("save_latest_freq", d.save_latest_freq, "save the latest networks every this many images")
+      .option("save_epoch_freq", d.save_epoch_freq, "save the networks every this many epochs");
+  if (d.evaluation_freq) p.option("evaluation_freq", "5000", "accepted for compatibility");
+  p.flag("save_by_iter", "save the latest networks as iter_<n> instead of latest")
+      .flag("continue_train", "continue from the networks (and stylegrad checkpoint) of --epoch")
+      .option("epoch_count", "1", "the first epoch's number");
+}
+
 void add_base_options(ArgParser& p) {
   p.option("dataroot", "", "images: a folder (--dataset_mode single), or holding <phase>A and <phase>B (unaligned) or <phase> (aligned A|B)")
       .option("name", "experiment_name", "experiment name: networks are stored in <checkpoints_dir>/<name>")

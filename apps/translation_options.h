@@ -23,6 +23,16 @@ std::string join_path(const std::string& a, const std::string& b);  // a/b
 // no_flip, epoch, load_iter, verbose, suffix, and stylegrad's seed.
 void add_base_options(ArgParser& p);
 
+// train_options.py's display, print and save options, which both official
+// repositories share; the frequencies count images (train.py's total_iters).
+// The defaults that differ: display_id (CycleGAN's 1, CUT's None) and, for
+// SinCUT, the save frequencies; CUT also has evaluation_freq.
+struct TrainLoopDefaults {
+  std::string display_id = "1", save_latest_freq = "5000", save_epoch_freq = "5";
+  bool evaluation_freq = false;
+};
+void add_train_loop_options(ArgParser& p, const TrainLoopDefaults& defaults);
+
 // The generator options after the model's modify_commandline_options:
 // pix2pix: netG unet_256, norm batch; cycle_gan: no dropout (store_true cannot unset it).
 struct NetworkChoice {
