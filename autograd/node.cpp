@@ -1,8 +1,7 @@
 #include "autograd/node.h"
 
 #include "autograd/grad_mode.h"
-#include "kernels/cpu/copy.h"
-#include "kernels/cpu/elementwise.h"
+#include "kernels/kernel_table.h"
 #include "tensor/error.h"
 #include "tensor/storage.h"
 
@@ -86,14 +85,14 @@ TensorList AccumulateGrad::apply(const TensorList& grads) {
       acc = g;
     } else {
       acc = empty_like(g);
-      cpu::copy(g, acc);
+      kernel_for(g.device(), &KernelTable::copy, "AccumulateGrad")(g, acc);
     }
   } else if (grad_mode_enabled()) {
     acc = sum_of_gradients(acc, g);
   } else {
-    SG_CHECK(acc.shape() == g.shape() && acc.dtype() == g.dtype() && acc.device().is_cpu(),
+    SG_CHECK(acc.shape() == g.shape() && acc.dtype() == g.dtype() && acc.device() == g.device(),
              "AccumulateGrad: .grad is ", acc.str(), " but the new gradient is ", g.str());
-    cpu::binary(cpu::Binary::add, acc, g, acc);  // in place: each element reads and writes itself only
+    kernel_for(acc.device(), &KernelTable::binary, "AccumulateGrad")(Binary::add, acc, g, acc);  // in place: each element reads and writes itself only
     acc.storage()->bump_version();
   }
   return {};
@@ -102,9 +101,8 @@ TensorList AccumulateGrad::apply(const TensorList& grads) {
 Tensor sum_of_gradients(const Tensor& a, const Tensor& b) {
   SG_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype() && a.device() == b.device(),
            "autograd: cannot add gradients ", a.str(), " and ", b.str());
-  SG_CHECK(a.device().is_cpu(), "autograd: adding gradients on ", a.device().str(), " has no kernel yet");
   Tensor out = empty_like(a);
-  cpu::binary(cpu::Binary::add, a, b, out);
+  kernel_for(a.device(), &KernelTable::binary, "add")(Binary::add, a, b, out);
   // d(a + b)/da = d(a + b)/db = 1: the incoming gradient flows to both unchanged.
   if (any_requires_grad({a, b}))
     record("add", {a, b}, {out}, /*saved=*/{},

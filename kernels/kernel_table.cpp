@@ -1,14 +1,57 @@
 #include "kernels/kernel_table.h"
 
+#include "kernels/cpu/conv.h"
 #include "kernels/cpu/copy.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/index.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/pad.h"
+#include "kernels/cpu/pool.h"
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/softmax.h"
+#include "kernels/cpu/upsample.h"
 #include "tensor/error.h"
 
 namespace sg {
 
+// The CPU has every kernel.
+static KernelTable make_cpu_table() {
+  KernelTable t;
+  t.device = "cpu";
+  t.fill = cpu::fill;
+  t.copy = cpu::copy;
+  t.unary = cpu::unary;
+  t.binary = cpu::binary;
+  t.compare = cpu::compare;
+  t.where = cpu::where;
+  t.sum = cpu::sum;
+  t.max_along = cpu::max_along;
+  t.matmul = cpu::matmul;
+  t.gram = cpu::gram;
+  t.softmax = cpu::softmax;
+  t.gather = cpu::gather;
+  t.scatter_add = cpu::scatter_add;
+  t.flip = cpu::flip;
+  t.conv2d = cpu::conv2d;
+  t.conv_transpose2d = cpu::conv_transpose2d;
+  t.conv2d_weight_grad = cpu::conv2d_weight_grad;
+  t.instance_norm = cpu::instance_norm;
+  t.instance_norm_backward = cpu::instance_norm_backward;
+  t.pad2d = cpu::pad2d;
+  t.pad2d_backward = cpu::pad2d_backward;
+  t.max_pool2d = cpu::max_pool2d;
+  t.avg_pool2d = cpu::avg_pool2d;
+  t.avg_pool2d_backward = cpu::avg_pool2d_backward;
+  t.upsample_nearest2d = cpu::upsample_nearest2d;
+  t.upsample_nearest2d_backward = cpu::upsample_nearest2d_backward;
+  t.upsample_bilinear2d = cpu::upsample_bilinear2d;
+  t.upsample_bilinear2d_backward = cpu::upsample_bilinear2d_backward;
+  return t;
+}
+
 const KernelTable* cpu_kernel_table() {
-  static const KernelTable table{"cpu", cpu::fill, cpu::copy, cpu::binary, cpu::sum, cpu::matmul};
+  static const KernelTable table = make_cpu_table();
   return &table;
 }
 

@@ -12,15 +12,15 @@
 //   conv2d_weight_grad  dx = conv_transpose2d(grad_y, g)   d grad_y = conv2d(x, g)
 // and a bias gets sum(g over N, H, W). The set is closed under differentiation,
 // so gradients of gradients (R1 / WGAN-GP penalties) work to any order.
-#include "kernels/cpu/conv.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
 
 namespace {
 
-cpu::ConvParams params_of(const Conv2dOptions& o) {
-  cpu::ConvParams p;
+ConvParams params_of(const Conv2dOptions& o) {
+  ConvParams p;
   p.stride_h = o.stride_h, p.stride_w = o.stride_w;
   p.pad_h = o.pad_h, p.pad_w = o.pad_w;
   p.dilation_h = o.dilation_h, p.dilation_w = o.dilation_w;
@@ -32,8 +32,8 @@ cpu::ConvParams params_of(const Conv2dOptions& o) {
 // call to call, so the Winograd path may keep its transform (keyed by the
 // storage's version: an in-place change is seen). A non-contiguous weight is
 // copied for the kernel, a new storage on every call: nothing worth keeping.
-cpu::ConvParams params_for_weight(const Conv2dOptions& o, const Tensor& weight) {
-  cpu::ConvParams p = params_of(o);
+ConvParams params_for_weight(const Conv2dOptions& o, const Tensor& weight) {
+  ConvParams p = params_of(o);
   p.cache_weight_transform = !weight.requires_grad() && weight.is_contiguous();
   return p;
 }
@@ -55,7 +55,6 @@ void check_tensors(const char* op, const Tensor& x, const Tensor& weight, const 
   SG_CHECK(weight.dim() == 4, op, ": expected a 4-d weight, got shape ", weight.shape().str());
   require_same(op, x, weight);
   require_float(op, x);
-  require_cpu(op, x);
   if (bias.defined()) {
     require_same(op, x, bias);
     SG_CHECK(bias.dim() == 1, op, ": expected a 1-d bias, got shape ", bias.shape().str());
@@ -126,7 +125,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const Shape out_shape = conv2d_output_shape("conv2d", x.shape(), weight.shape(), o);
   check_bias("conv2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
-  cpu::conv2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
+  kernel_for(x.device(), &KernelTable::conv2d, "conv2d")(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
               params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
     // dx needs only W and dW only x, so each is kept only if the other's
@@ -152,7 +151,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   const Shape out_shape = conv_transpose2d_output_shape(x.shape(), weight.shape(), o);
   check_bias("conv_transpose2d", bias, out_shape[1], weight);
   Tensor y = empty(out_shape, options_like(x));
-  cpu::conv_transpose2d(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
+  kernel_for(x.device(), &KernelTable::conv_transpose2d, "conv_transpose2d")(x.detach().contiguous(), weight.detach().contiguous(), contiguous_or_undefined(bias), y,
                         params_for_weight(o, weight));
   if (any_requires_grad({x, weight, bias})) {
     const Shape w_shape = weight.shape();
@@ -176,14 +175,13 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad_y, const Shape& we
   require_dim(op, x, 4, "[N,C,H,W]");
   require_same(op, x, grad_y);
   require_float(op, x);
-  require_cpu(op, x);
   SG_CHECK(weight_shape.size() == 4, op, ": expected a 4-d weight shape, got ", weight_shape.str());
   check_options(op, o);
   const Shape y_shape = conv2d_output_shape(op, x.shape(), weight_shape, o);
   SG_CHECK(grad_y.shape() == y_shape, op, ": grad_y ", grad_y.shape().str(), " does not match the conv2d output ",
            y_shape.str(), " of input ", x.shape().str(), " and weight ", weight_shape.str());
   Tensor gw = empty(weight_shape, options_like(x));
-  cpu::conv2d_weight_grad(x.detach().contiguous(), grad_y.detach().contiguous(), gw, params_of(o));
+  kernel_for(x.device(), &KernelTable::conv2d_weight_grad, op)(x.detach().contiguous(), grad_y.detach().contiguous(), gw, params_of(o));
   if (any_requires_grad({x, grad_y})) {
     const Shape x_shape = x.shape();
     record(op, {x, grad_y}, {gw}, {keep_if(x.requires_grad(), grad_y), keep_if(grad_y.requires_grad(), x)},

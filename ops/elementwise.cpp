@@ -3,13 +3,10 @@
 // are computed without history: their derivative is zero almost everywhere.
 #include <cmath>
 
-#include "kernels/cpu/elementwise.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
-
-using cpu::Binary;
-using cpu::Unary;
 
 namespace {
 
@@ -18,9 +15,8 @@ Tensor unary_forward(const char* name, Unary op, const Tensor& x, double a = 0, 
   SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
-  require_cpu(name, x);
   Tensor y = empty_like(x);
-  cpu::unary(op, x, y, a, b);
+  kernel_for(x.device(), &KernelTable::unary, name)(op, x, y, a, b);
   return y;
 }
 
@@ -31,10 +27,9 @@ Tensor binary_forward(const char* name, Binary op, const Tensor& a, const Tensor
   require_defined(name, b, "second input");
   require_same(name, a, b);
   require_float(name, a);
-  require_cpu(name, a);
   const Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(s, options_like(a));
-  cpu::binary(op, a.shape() == s ? a : a.detach().expand(s), b.shape() == s ? b : b.detach().expand(s), out);
+  kernel_for(a.device(), &KernelTable::binary, name)(op, a.shape() == s ? a : a.detach().expand(s), b.shape() == s ? b : b.detach().expand(s), out);
   return out;
 }
 
@@ -269,24 +264,23 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 
 // ---------------- comparisons ----------------
 
-static Tensor compare(const char* name, cpu::Compare op, const Tensor& a, const Tensor& b) {
+static Tensor compare(const char* name, Compare op, const Tensor& a, const Tensor& b) {
   require_same(name, a, b);
-  require_cpu(name, a);
   const Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   TensorOptions o(DType::b8);
   Tensor out = empty(s, o);
-  cpu::compare(op, a.detach().expand(s), b.detach().expand(s), out);
+  kernel_for(a.device(), &KernelTable::compare, name)(op, a.detach().expand(s), b.detach().expand(s), out);
   return out;
 }
-Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", cpu::Compare::gt, a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", Compare::gt, a, b); }
 Tensor gt(const Tensor& a, double s) { return gt(a, full({}, s, options_like(a))); }
-Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", cpu::Compare::lt, a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", Compare::lt, a, b); }
 Tensor lt(const Tensor& a, double s) { return lt(a, full({}, s, options_like(a))); }
-Tensor ge(const Tensor& a, const Tensor& b) { return compare("ge", cpu::Compare::ge, a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare("ge", Compare::ge, a, b); }
 Tensor ge(const Tensor& a, double s) { return ge(a, full({}, s, options_like(a))); }
-Tensor le(const Tensor& a, const Tensor& b) { return compare("le", cpu::Compare::le, a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare("le", Compare::le, a, b); }
 Tensor le(const Tensor& a, double s) { return le(a, full({}, s, options_like(a))); }
-Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", cpu::Compare::eq, a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", Compare::eq, a, b); }
 
 // ---------------- operators ----------------
 

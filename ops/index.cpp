@@ -3,9 +3,7 @@
 // flip is its own.
 #include <algorithm>
 
-#include "kernels/cpu/copy.h"
-#include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/index.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -15,10 +13,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   require_defined("where", cond, "condition");
   SG_CHECK(cond.dtype() == DType::b8, "where: condition must be bool, got ", dtype_name(cond.dtype()));
   require_same("where", a, b);
-  require_cpu("where", a);
   const Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(s, options_like(a));
-  cpu::where(cond.expand(s), a.detach().expand(s), b.detach().expand(s), out);
+  kernel_for(a.device(), &KernelTable::where, "where")(cond.expand(s), a.detach().expand(s), b.detach().expand(s), out);
   if (any_requires_grad({a, b})) {
     const Shape sa = a.shape(), sb = b.shape();
     record("where", {a, b}, {out}, {cond}, [sa, sb](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -52,11 +49,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   SG_PROFILE("gather");
   require_defined("gather", x, "input");
   require_float("gather", x);
-  require_cpu("gather", x);
   const int d = wrap_dim(dim, x.dim(), "gather");
   check_index_shape("gather", x, d, index);
   Tensor out = empty(index.shape(), options_like(x));
-  cpu::gather(x, d, index, out);
+  kernel_for(x.device(), &KernelTable::gather, "gather")(x, d, index, out);
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
     record("gather", {x}, {out}, {index}, [xs, d](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -70,13 +66,12 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
   SG_PROFILE("scatter_add");
   require_defined("scatter_add", src, "source");
   require_float("scatter_add", src);
-  require_cpu("scatter_add", src);
   Tensor out = zeros(shape, options_like(src));
   const int d = wrap_dim(dim, out.dim(), "scatter_add");
   check_index_shape("scatter_add", out, d, index);
   SG_CHECK(src.shape() == index.shape(), "scatter_add: source ", src.shape().str(), " and index ",
            index.shape().str(), " differ");
-  cpu::scatter_add(out, d, index, src);
+  kernel_for(src.device(), &KernelTable::scatter_add, "scatter_add")(out, d, index, src);
   if (any_requires_grad({src}))
     record("scatter_add", {src}, {out}, {index}, [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {gather(g[0], d, ctx.saved(0))};
@@ -95,7 +90,6 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   for (size_t i = 0; i < xs.size(); ++i) {
     require_defined("cat", xs[i], "a tensor");
     require_same("cat", first, xs[i]);
-    require_cpu("cat", xs[i]);
     SG_CHECK(xs[i].dim() == first.dim(), "cat: tensor ", i, " has shape ", xs[i].shape().str(),
              ", expected ", first.dim(), " dims like ", first.shape().str());
     for (int k = 0; k < first.dim(); ++k)
@@ -108,7 +102,7 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   int64_t at = 0;
   for (const Tensor& x : xs) {
     starts.push_back(at);
-    cpu::copy(x.detach(), out.detach().narrow(d, at, x.size(d)));
+    kernel_for(x.device(), &KernelTable::copy, "cat")(x.detach(), out.detach().narrow(d, at, x.size(d)));
     at += x.size(d);
   }
   if (any_requires_grad(xs)) {
@@ -140,7 +134,6 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
 Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
   SG_PROFILE("flip");
   require_defined("flip", x, "input");
-  require_cpu("flip", x);
   std::vector<int> wrapped;
   for (int64_t dim : dims) {
     const int d = wrap_dim(dim, x.dim(), "flip");
@@ -150,7 +143,7 @@ Tensor flip(const Tensor& x, const std::vector<int64_t>& dims) {
   }
   if (x.dim() == 0) wrapped.clear();  // a scalar has nothing to reverse (dims 0 and -1 name it, as in torch)
   Tensor out = empty(x.shape(), options_like(x));
-  cpu::flip(x, wrapped, out);
+  kernel_for(x.device(), &KernelTable::flip, "flip")(x, wrapped, out);
   if (any_requires_grad({x}))
     record("flip", {x}, {out}, /*saved=*/{}, [dims](BackwardContext&, const TensorList& g) -> TensorList {
       return {flip(g[0], dims)};

@@ -14,6 +14,7 @@
 //
 // All are composed of ops, so every derivative order is automatic, for the
 // target as well as the input.
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -25,7 +26,6 @@ void check_loss_inputs(const char* op, const Tensor& x, const Tensor& target) {
   require_defined(op, target, "target");
   require_float(op, x);
   require_same(op, x, target);
-  require_cpu(op, x);
   // No broadcasting: a [N] target against a [N, 1] input is almost always a bug.
   SG_CHECK(x.shape() == target.shape(), op, ": input ", x.shape().str(), " and target ", target.shape().str(),
            " have different shapes");

@@ -7,7 +7,7 @@
 // SYRK) computes one triangle. Backward: V appears twice, so
 //   dV = dG V + (V^T dG)^T = (dG + dG^T) V
 // one product where matmul's backward would make two and add them.
-#include "kernels/cpu/matmul.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -18,7 +18,6 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   require_defined("matmul", b_in, "second input");
   require_same("matmul", a_in, b_in);
   require_float("matmul", a_in);
-  require_cpu("matmul", a_in);
   SG_CHECK(a_in.dim() >= 2 && b_in.dim() >= 2, "matmul: expected inputs with at least 2 dims, got ",
            a_in.shape().str(), " and ", b_in.shape().str());
   const int64_t M = a_in.size(-2), K = a_in.size(-1), N = b_in.size(-1);
@@ -41,7 +40,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   };
   const Tensor a = gemm_ready(a_in).expand(sa), b = gemm_ready(b_in).expand(sb);
   Tensor out = empty(so, options_like(a_in));
-  cpu::matmul(a, b, out);
+  kernel_for(a.device(), &KernelTable::matmul, "matmul")(a, b, out);
 
   if (any_requires_grad({a_in, b_in})) {
     // dA needs only B and dB only A: each is kept only if the other's gradient is wanted.
@@ -59,13 +58,12 @@ Tensor gram(const Tensor& v) {
   SG_PROFILE("gram");
   require_defined("gram", v, "input");
   require_float("gram", v);
-  require_cpu("gram", v);
   SG_CHECK(v.dim() >= 2, "gram: expected an input [..., C, K] with at least 2 dims, got ", v.shape().str());
   Shape out_shape = v.shape();
   out_shape[out_shape.size() - 1] = v.size(-2);
   const Tensor vc = v.detach().contiguous();
   Tensor out = empty(out_shape, options_like(v));
-  cpu::gram(vc, out);
+  kernel_for(vc.device(), &KernelTable::gram, "gram")(vc, out);
   if (any_requires_grad({v}))
     record("gram", {v}, {out}, {v}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {matmul(g[0] + transpose(g[0], -1, -2), ctx.saved(0))};

@@ -17,7 +17,7 @@
 // composed ops when the backward is itself recorded (create_graph), so that
 // higher orders stay automatic too.
 #include "autograd/grad_mode.h"
-#include "kernels/cpu/norm.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -68,13 +68,13 @@ Tensor instance_normalize(const Tensor& x, const std::vector<int64_t>& spatial_d
   Tensor xc = x.detach().contiguous();
   Tensor y = empty(x.shape(), options_like(x));
   Tensor stats = empty({planes, 2}, options_like(x));
-  cpu::instance_norm(xc, y, stats, eps);
+  kernel_for(xc.device(), &KernelTable::instance_norm, "instance_norm")(xc, y, stats, eps);
   if (any_requires_grad({x}))
     record("instance_norm", {x}, {y}, {x, stats},
            [spatial_dims, eps](BackwardContext& ctx, const TensorList& g) -> TensorList {
              if (grad_mode_enabled()) return {instance_norm_backward_composed(ctx.saved(0), g[0], spatial_dims, eps)};
              Tensor dx = empty(g[0].shape(), options_like(g[0]));
-             cpu::instance_norm_backward(ctx.saved(0).detach().contiguous(), ctx.saved(1), g[0].contiguous(), dx);
+             kernel_for(dx.device(), &KernelTable::instance_norm_backward, "instance_norm backward")(ctx.saved(0).detach().contiguous(), ctx.saved(1), g[0].contiguous(), dx);
              return {dx};
            });
   return y;
@@ -93,7 +93,6 @@ Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   const char* op = "instance_norm";
   require_defined(op, x, "input");
   require_float(op, x);
-  require_cpu(op, x);
   SG_CHECK(x.dim() >= 3, op, ": expected input [N, C, spatial...], got shape ", x.shape().str());
   check_per_channel(op, x, weight, "weight");
   check_per_channel(op, x, bias, "bias");
@@ -115,7 +114,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
   const char* op = "batch_norm";
   require_defined(op, x, "input");
   require_float(op, x);
-  require_cpu(op, x);
   SG_CHECK(x.dim() >= 2, op, ": expected input [N, C, ...], got shape ", x.shape().str());
   check_per_channel(op, x, weight, "weight");
   check_per_channel(op, x, bias, "bias");

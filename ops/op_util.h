@@ -7,12 +7,6 @@
 
 namespace sg {
 
-// Ops without a CUDA kernel yet call this first, so a CUDA tensor gets an
-// error that names the op rather than a crash.
-inline void require_cpu(const char* op, const Tensor& t) {
-  SG_CHECK(t.device().is_cpu(), op, ": no CUDA kernel yet (tensor is on ", t.device().str(), ")");
-}
-
 inline void require_defined(const char* op, const Tensor& t, const char* what) {
   SG_CHECK(t.defined(), op, ": ", what, " is an undefined tensor");
 }

@@ -7,7 +7,7 @@
 // Every output pixel is a copy of one input pixel (or the constant), so the
 // backward adds each output gradient back onto the pixel it copied:
 // pad2d_backward, whose own backward is pad2d again (with value 0).
-#include "kernels/cpu/pad.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -21,8 +21,8 @@ struct Padding {
 
 // Which input position each output position copies, along one axis of
 // `size` padded by `before` and `after` (-1: the constant).
-cpu::AxisSource axis_source(int64_t size, int64_t before, int64_t after, PadMode mode) {
-  cpu::AxisSource source(size_t(before + size + after));
+AxisSource axis_source(int64_t size, int64_t before, int64_t after, PadMode mode) {
+  AxisSource source(size_t(before + size + after));
   for (int64_t i = 0; i < int64_t(source.size()); ++i) {
     int64_t at = i - before;  // in input coordinates
     if (at < 0 || at >= size) {
@@ -47,7 +47,7 @@ Shape padded_shape(const Shape& x, const Padding& p) {
 Tensor pad2d_backward(const Tensor& g, const Shape& x_shape, const Padding& p) {
   Tensor gx = zeros(x_shape, options_like(g));
   const int64_t H = x_shape[x_shape.size() - 2], W = x_shape[x_shape.size() - 1];
-  cpu::pad2d_backward(g.detach().contiguous(), gx, axis_source(H, p.top, p.bottom, p.mode),
+  kernel_for(gx.device(), &KernelTable::pad2d_backward, "pad backward")(g.detach().contiguous(), gx, axis_source(H, p.top, p.bottom, p.mode),
                       axis_source(W, p.left, p.right, p.mode));
   if (any_requires_grad({g}))
     record("pad2d_backward", {g}, {gx}, {}, [p](BackwardContext&, const TensorList& gg) -> TensorList {
@@ -65,7 +65,6 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
   require_defined(op, x, "input");
   SG_CHECK(x.dim() >= 2, op, ": expected an input with at least 2 dims [..., H, W], got shape ", x.shape().str());
   require_float(op, x);
-  require_cpu(op, x);
   SG_CHECK(left >= 0 && right >= 0 && top >= 0 && bottom >= 0, op, ": padding (", left, ", ", right, ", ", top,
            ", ", bottom, ") must be non-negative (input ", x.shape().str(), ")");
   const int64_t H = x.size(-2), W = x.size(-1);
@@ -78,7 +77,7 @@ Tensor pad2d(const Tensor& x, int64_t left, int64_t right, int64_t top, int64_t 
 
   const Padding p{left, right, top, bottom, mode};
   Tensor y = empty(padded_shape(x.shape(), p), options_like(x));
-  cpu::pad2d(x.detach().contiguous(), y, axis_source(H, top, bottom, mode), axis_source(W, left, right, mode), value);
+  kernel_for(x.device(), &KernelTable::pad2d, op)(x.detach().contiguous(), y, axis_source(H, top, bottom, mode), axis_source(W, left, right, mode), value);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
     record(op, {x}, {y}, {}, [x_shape, p](BackwardContext&, const TensorList& g) -> TensorList {

@@ -7,17 +7,17 @@
 //
 // avg_pool2d is linear; its backward is its adjoint, avg_pool2d_backward,
 // whose backward is avg_pool2d again.
-#include "kernels/cpu/pool.h"
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
 
 namespace {
 
-cpu::PoolAxis rows_of(const Pool2dOptions& o) { return {o.kernel_h, o.stride_h, o.pad_h, o.dilation_h}; }
-cpu::PoolAxis cols_of(const Pool2dOptions& o) { return {o.kernel_w, o.stride_w, o.pad_w, o.dilation_w}; }
+PoolAxis rows_of(const Pool2dOptions& o) { return {o.kernel_h, o.stride_h, o.pad_h, o.dilation_h}; }
+PoolAxis cols_of(const Pool2dOptions& o) { return {o.kernel_w, o.stride_w, o.pad_w, o.dilation_w}; }
 
-void check_axis(const char* op, const char* axis, const cpu::PoolAxis& a) {
+void check_axis(const char* op, const char* axis, const PoolAxis& a) {
   SG_CHECK(a.kernel >= 1 && a.stride >= 1 && a.dilation >= 1, op, ": kernel, stride and dilation must be positive, got ",
            a.kernel, ", ", a.stride, ", ", a.dilation, " along ", axis);
   SG_CHECK(a.pad >= 0 && a.pad <= a.kernel / 2, op, ": padding must be between 0 and half the kernel size, got pad ",
@@ -27,7 +27,7 @@ void check_axis(const char* op, const char* axis, const cpu::PoolAxis& a) {
 // The number of windows along one axis, by torch's rule: floor (or with
 // ceil_mode, ceil) of the sliding room over the stride, plus one; but with
 // ceil_mode the last window must start inside the input or its left padding.
-int64_t pooled_size(const char* op, const Tensor& x, int64_t size, const cpu::PoolAxis& a, bool ceil_mode) {
+int64_t pooled_size(const char* op, const Tensor& x, int64_t size, const PoolAxis& a, bool ceil_mode) {
   const int64_t span = a.dilation * (a.kernel - 1) + 1;
   const int64_t room = size + 2 * a.pad - span;
   SG_CHECK(room >= 0, op, ": window ", span, " (after dilation) is larger than the padded input ", size + 2 * a.pad,
@@ -39,7 +39,7 @@ int64_t pooled_size(const char* op, const Tensor& x, int64_t size, const cpu::Po
 
 // With dilation, a window can step over the whole input and see only padding;
 // its maximum would be -inf with no element to send the gradient to.
-void check_windows_reach_input(const char* op, const Tensor& x, int64_t size, int64_t out, const cpu::PoolAxis& a) {
+void check_windows_reach_input(const char* op, const Tensor& x, int64_t size, int64_t out, const PoolAxis& a) {
   for (int64_t o = 0; o < out; ++o) {
     bool reaches = false;
     for (int64_t j = 0; j < a.kernel && !reaches; ++j) {
@@ -55,7 +55,6 @@ void check_input(const char* op, const Tensor& x) {
   require_defined(op, x, "input");
   require_dim(op, x, 4, "[N,C,H,W]");
   require_float(op, x);
-  require_cpu(op, x);
 }
 
 Shape pooled_shape(const char* op, const Tensor& x, const Pool2dOptions& o) {
@@ -74,7 +73,7 @@ Tensor max_pool2d_backward(const Tensor& g, const Tensor& indices, const Shape& 
 
 Tensor avg_pool2d_backward(const Tensor& g, const Shape& x_shape, const Pool2dOptions& o) {
   Tensor gx = zeros(x_shape, options_like(g));
-  cpu::avg_pool2d_backward(g.detach().contiguous(), gx, rows_of(o), cols_of(o), o.count_include_pad);
+  kernel_for(gx.device(), &KernelTable::avg_pool2d_backward, "avg_pool2d backward")(g.detach().contiguous(), gx, rows_of(o), cols_of(o), o.count_include_pad);
   if (any_requires_grad({g}))
     record("avg_pool2d_backward", {g}, {gx}, {}, [o](BackwardContext&, const TensorList& gg) -> TensorList {
       return {avg_pool2d(gg[0], o)};
@@ -104,7 +103,7 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dO
   const char* op = "max_pool2d";
   const Shape out_shape = max_pool2d_shape(op, x, o);
   Tensor y = empty(out_shape, options_like(x)), indices = index_tensor(out_shape, x);
-  cpu::max_pool2d(x.detach().contiguous(), y, indices, rows_of(o), cols_of(o));
+  kernel_for(x.device(), &KernelTable::max_pool2d, "max_pool2d")(x.detach().contiguous(), y, indices, rows_of(o), cols_of(o));
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
     record(op, {x}, {y}, {indices}, [x_shape](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -120,7 +119,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
   const Shape out_shape = max_pool2d_shape(op, x, o);
   Tensor y = empty(out_shape, options_like(x));
   const Tensor xc = x.detach().contiguous();
-  cpu::max_pool2d(xc, y, Tensor(), rows_of(o), cols_of(o));
+  kernel_for(xc.device(), &KernelTable::max_pool2d, "max_pool2d")(xc, y, Tensor(), rows_of(o), cols_of(o));
   if (any_requires_grad({x})) {
     // The backward sends each gradient to its window's argmax. Instead of
     // int64 indices (half the size of x) it keeps x and finds them again:
@@ -129,7 +128,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& o) {
     record(op, {x}, {y}, {xc}, [out_shape, o](BackwardContext& ctx, const TensorList& g) -> TensorList {
       const Tensor& xc = ctx.saved(0);
       Tensor indices = index_tensor(out_shape, xc);
-      cpu::max_pool2d(xc, Tensor(), indices, rows_of(o), cols_of(o));
+      kernel_for(xc.device(), &KernelTable::max_pool2d, "max_pool2d")(xc, Tensor(), indices, rows_of(o), cols_of(o));
       return {max_pool2d_backward(g[0], indices, xc.shape())};
     });
   }
@@ -143,7 +142,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& o) {
   SG_CHECK(o.dilation_h == 1 && o.dilation_w == 1, op, ": dilation is not supported, got (", o.dilation_h, ", ",
            o.dilation_w, ")");
   Tensor y = empty(pooled_shape(op, x, o), options_like(x));
-  cpu::avg_pool2d(x.detach().contiguous(), y, rows_of(o), cols_of(o), o.count_include_pad);
+  kernel_for(x.device(), &KernelTable::avg_pool2d, "avg_pool2d")(x.detach().contiguous(), y, rows_of(o), cols_of(o), o.count_include_pad);
   if (any_requires_grad({x})) {
     const Shape x_shape = x.shape();
     record(op, {x}, {y}, {}, [x_shape, o](BackwardContext&, const TensorList& g) -> TensorList {

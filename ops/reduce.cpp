@@ -1,9 +1,9 @@
 // Reductions. sum's backward is expand (broadcast the gradient back), and
 // expand's backward is sum_to, so the pair is closed under differentiation.
-#include "kernels/cpu/reduce.h"
 
 #include <algorithm>
 
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
@@ -47,12 +47,11 @@ Tensor scaled_sum(const char* name, const Tensor& x, const std::vector<int64_t>&
   SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
-  require_cpu(name, x);
   const std::vector<bool> m = reduce_mask(x, dims, name);
   const Shape kshape = keepdim_shape(x, m);
   const double scale = average ? 1.0 / double(std::max<int64_t>(reduced_count(x, m), 1)) : 1.0;
   Tensor y = empty(kshape, options_like(x));
-  cpu::sum(x, m, y, scale);
+  kernel_for(x.device(), &KernelTable::sum, name)(x, m, y, scale);
   if (!keepdim) y = y.detach().reshape(squeezed_shape(x, m));
   if (any_requires_grad({x})) {
     const Shape xs = x.shape();
@@ -90,7 +89,6 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   SG_PROFILE("max");
   require_defined("max", x, "input");
   require_float("max", x);
-  require_cpu("max", x);
   const int d = wrap_dim(dim, x.dim(), "max");
   SG_CHECK(x.dim() == 0 || x.size(d) > 0, "max: cannot take the max of an empty dim (shape ", x.shape().str(), ")");
   if (x.dim() == 0) return {x.clone(), zeros({}, DType::i64)};
@@ -98,7 +96,7 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   kshape[d] = 1;
   Tensor values = empty(kshape, options_like(x));
   Tensor indices = empty(kshape, TensorOptions(DType::i64));
-  cpu::max_along(x, d, values, indices);
+  kernel_for(x.device(), &KernelTable::max_along, "max")(x, d, values, indices);
   if (any_requires_grad({x})) {
     // The gradient flows only to the winning element: scatter it back.
     const Shape xs = x.shape();

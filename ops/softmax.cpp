@@ -8,21 +8,20 @@
 //   softmax:      dx = y * (g - sum(g * y))
 //   log_softmax:  dx = g - exp(y) * sum(g)         (exp(y) is the softmax)
 // with the sums taken along `dim` and kept for broadcasting.
-#include "kernels/cpu/softmax.h"
 
+#include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
 namespace sg {
 
 namespace {
 
-Tensor softmax_forward(const char* name, const Tensor& x, int dim, cpu::SoftmaxKind kind) {
+Tensor softmax_forward(const char* name, const Tensor& x, int dim, SoftmaxKind kind) {
   SG_PROFILE(name);
   require_defined(name, x, "input");
   require_float(name, x);
-  require_cpu(name, x);
   Tensor y = empty(x.shape(), options_like(x));
-  cpu::softmax(x, dim, y, kind);
+  kernel_for(x.device(), &KernelTable::softmax, name)(x, dim, y, kind);
   return y;
 }
 
@@ -36,7 +35,7 @@ std::vector<int64_t> dims_of(const Tensor& x, int dim) {
 Tensor softmax(const Tensor& x, int64_t dim) {
   require_defined("softmax", x, "input");
   const int d = wrap_dim(dim, x.dim(), "softmax");
-  Tensor y = softmax_forward("softmax", x, d, cpu::SoftmaxKind::softmax);
+  Tensor y = softmax_forward("softmax", x, d, SoftmaxKind::softmax);
   if (any_requires_grad({x}))
     record("softmax", {x}, {y}, {},
            [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -50,7 +49,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   require_defined("log_softmax", x, "input");
   const int d = wrap_dim(dim, x.dim(), "log_softmax");
-  Tensor y = softmax_forward("log_softmax", x, d, cpu::SoftmaxKind::log_softmax);
+  Tensor y = softmax_forward("log_softmax", x, d, SoftmaxKind::log_softmax);
   if (any_requires_grad({x}))
     record("log_softmax", {x}, {y}, {},
            [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -69,8 +68,6 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
   require_defined("cross_entropy", logits, "logits");
   require_defined("cross_entropy", target, "target");
   require_float("cross_entropy", logits);
-  require_cpu("cross_entropy", logits);
-  require_cpu("cross_entropy", target);
   SG_CHECK(logits.dim() >= 2, "cross_entropy: expected logits [N, C] or [N, C, d...], got shape ",
            logits.shape().str());
   SG_CHECK(target.dtype() == DType::i64, "cross_entropy: target must be int64 class indices, got ",
@@ -82,7 +79,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
 
   // Class labels often come from a file: check them here, so that the error names this op.
   const int64_t classes = logits.size(1);
-  const Tensor labels = target.contiguous();
+  const Tensor labels = target.to(Device::cpu()).contiguous();
   const int64_t* p = labels.data<int64_t>();
   for (int64_t i = 0; i < labels.numel(); ++i)
     SG_CHECK(p[i] >= 0 && p[i] < classes, "cross_entropy: target ", p[i], " at element ", i,

@@ -1,6 +1,5 @@
 // View ops: new shape/strides over the same storage, no copy. Each backward is
 // another view op (or a copy op), so they differentiate to any order.
-#include "kernels/cpu/copy.h"
 #include "kernels/kernel_table.h"
 #include "ops/op_util.h"
 
@@ -20,7 +19,7 @@ Tensor materialize(const Tensor& x, DType t) {
 // The adjoint of narrow: a zero tensor of `shape` with g written at [start, start+len) of dim.
 Tensor narrow_backward(const Tensor& g, const Shape& shape, int dim, int64_t start) {
   Tensor out = zeros(shape, options_like(g));
-  cpu::copy(g.detach(), out.narrow(dim, start, g.size(dim)).detach());
+  kernel_for(g.device(), &KernelTable::copy, "narrow backward")(g.detach(), out.narrow(dim, start, g.size(dim)).detach());
   if (any_requires_grad({g})) {
     const int64_t len = g.size(dim);
     record("narrow_backward", {g}, {out}, {}, [dim, start, len](BackwardContext&, const TensorList& gg) -> TensorList {

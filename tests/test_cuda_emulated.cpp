@@ -364,8 +364,8 @@ TEST_CASE("cuda-emulated kernels: binary maps with broadcasting and non-contiguo
   const Tensor a = hashed_input({5, 1, 7}, 5), b = hashed_input({3, 1}, 6);
   const Tensor at = hashed_input({7, 3, 5}, 7).permute({2, 1, 0});  // [5, 3, 7], not contiguous
   const Shape out_shape{5, 3, 7};
-  for (cpu::Binary op : {cpu::Binary::add, cpu::Binary::sub, cpu::Binary::mul, cpu::Binary::div,
-                         cpu::Binary::maximum, cpu::Binary::minimum, cpu::Binary::ge_mask}) {
+  for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div,
+                         Binary::maximum, Binary::minimum, Binary::ge_mask}) {
     INFO("op ", int(op));
     for (const Tensor& left : {a, at}) {
       const Tensor want = empty(out_shape), got = empty(out_shape, on_emulated_options());
@@ -377,13 +377,13 @@ TEST_CASE("cuda-emulated kernels: binary maps with broadcasting and non-contiguo
   }
   // the op the ops call, for add and mul: the same values as sg::add / sg::mul on the CPU
   const Tensor sum_ab = empty(out_shape, on_emulated_options());
-  emulated().binary(cpu::Binary::add, on_emulated(a).expand(out_shape), on_emulated(b).expand(out_shape), sum_ab);
+  emulated().binary(Binary::add, on_emulated(a).expand(out_shape), on_emulated(b).expand(out_shape), sum_ab);
   check_identical(on_cpu(sum_ab), add(a, b), "add");
   const Tensor prod = empty(out_shape, on_emulated_options());
-  emulated().binary(cpu::Binary::mul, on_emulated(a).expand(out_shape), on_emulated(b).expand(out_shape), prod);
+  emulated().binary(Binary::mul, on_emulated(a).expand(out_shape), on_emulated(b).expand(out_shape), prod);
   check_identical(on_cpu(prod), mul(a, b), "mul");
   const Tensor a64 = on_emulated(a.to(DType::f64)).expand(out_shape);
-  CHECK(error_of([&] { emulated().binary(cpu::Binary::add, a64, a64, empty(out_shape, on_emulated_options(DType::f64))); })
+  CHECK(error_of([&] { emulated().binary(Binary::add, a64, a64, empty(out_shape, on_emulated_options(DType::f64))); })
             .find("binary: the cuda-emulated kernel takes float32, not float64") != std::string::npos);
 }
 

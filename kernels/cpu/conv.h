@@ -20,19 +20,11 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/kernel_args.h"
+
 #include "tensor/tensor.h"
 
 namespace sg::cpu {
-
-// Where a kernel window sits: output position o along an axis reads input
-// positions o * stride - pad + j * dilation, j in [0, kernel).
-struct ConvParams {
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_h = 0, pad_w = 0;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t groups = 1;
-  bool cache_weight_transform = false;  // the Winograd path may keep the weight's transform (winograd.h)
-};
 
 // columns = conv2d(image, weight) + bias (bias [O] or undefined).
 void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const Tensor& columns,

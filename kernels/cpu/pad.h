@@ -8,13 +8,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/kernel_args.h"
+
 #include "tensor/tensor.h"
 
 namespace sg::cpu {
-
-// source[i]: the input position that output position i copies along one axis,
-// or -1 where the output takes the constant fill value.
-using AxisSource = std::vector<int64_t>;
 
 // y[p, i, j] = x[p, rows[i], cols[j]], or `value` where rows[i] or cols[j] is -1.
 void pad2d(const Tensor& x, const Tensor& y, const AxisSource& rows, const AxisSource& cols, double value);

@@ -3,16 +3,11 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/kernel_args.h"
+
 #include "tensor/tensor.h"
 
 namespace sg::cpu {
-
-// One axis of a pooling window: output position o covers the input positions
-// o * stride - pad + j * dilation, j in [0, kernel); those outside [0, size)
-// are padding.
-struct PoolAxis {
-  int64_t kernel = 1, stride = 1, pad = 0, dilation = 1;
-};
 
 // y = the maximum over each window (padding counts as -inf); indices (int64)
 // = ih * W + iw of that maximum in its plane: the first one on ties, and a NaN

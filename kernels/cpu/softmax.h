@@ -1,10 +1,9 @@
 // CPU kernel for softmax and log_softmax along one dim.
 #pragma once
+#include "kernels/kernel_args.h"
 #include "tensor/tensor.h"
 
 namespace sg::cpu {
-
-enum class SoftmaxKind { softmax, log_softmax };
 
 // out = softmax(x) or log_softmax(x) along `dim`. x and out have the same shape
 // and may have any strides. Each "row" (the elements that differ only in
