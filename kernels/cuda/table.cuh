@@ -10,36 +10,13 @@
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/gemm.cuh"
+#include "kernels/cuda/host_util.cuh"
 #include "kernels/cuda/reduce.cuh"
 #include "kernels/kernel_table.h"
 #include "tensor/error.h"
 #include "tensor/tensor.h"
 
 namespace sg::SG_KERNELS {
-
-#ifdef __CUDACC__
-constexpr const char* kDeviceName = "cuda";
-#else
-constexpr const char* kDeviceName = "cuda-emulated";
-#endif
-
-// Launches go to the default stream for now (streams per device: not yet).
-static cudaStream_t const kStream = nullptr;
-
-inline StridedView view_of(const Tensor& t) {
-  StridedView v;
-  v.ndim = t.dim();
-  for (int d = 0; d < t.dim(); ++d) {
-    v.size[d] = t.size(d);
-    v.stride[d] = t.stride(d);
-  }
-  return v;
-}
-
-inline void require_f32(const char* op, const Tensor& t) {
-  SG_CHECK(t.dtype() == DType::f32, op, ": the ", kDeviceName, " kernel takes float32, not ",
-           dtype_name(t.dtype()));
-}
 
 inline void fill_entry(const Tensor& dst, double value) {
   const int64_t n = dst.numel();
