@@ -8,13 +8,24 @@
 // input that requires grad (r a fixed random tensor, so that every output
 // element weighs differently). The backward runs on the device too: each
 // backward is made of ops, which dispatch to the device's kernels.
+//
+// The device is cuda-emulated, or a real GPU when the suite is run with
+// STYLEGRAD_TEST_DEVICE=cuda (or cuda:N) on a machine that has one: the same
+// checks then run the kernels as nvcc compiled them.
 #pragma once
+#include <cstdlib>
 #include <functional>
 #include <string>
 
+#include "tensor/device.h"
 #include "test_util.h"
 
 namespace sg::test {
+
+inline Device device_under_test() {
+  const char* env = std::getenv("STYLEGRAD_TEST_DEVICE");
+  return env && *env ? parse_device(env) : Device::cuda_emulated();
+}
 
 // f's output, and the gradients of sum(output * r) into inputs that require grad.
 struct DeviceRun {
@@ -42,7 +53,7 @@ inline DeviceRun run_on(Device d, const std::function<Tensor(const TensorList&)>
 
 inline void check_same_on_device(const std::function<Tensor(const TensorList&)>& f, const TensorList& inputs,
                                  const std::string& what, double rtol = 1e-5, double atol = 1e-5,
-                                 Device device = Device::cuda_emulated()) {
+                                 Device device = device_under_test()) {
   INFO(what);
   const DeviceRun want = run_on(Device::cpu(), f, inputs);
   const DeviceRun got = run_on(device, f, inputs);
