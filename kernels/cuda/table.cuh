@@ -7,6 +7,7 @@
 #pragma once
 #include <vector>
 
+#include "kernels/cuda/conv.cuh"
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/gemm.cuh"
@@ -126,6 +127,10 @@ inline KernelTable make_table() {
   t.binary = binary_entry;
   t.sum = sum_entry;
   t.matmul = matmul_entry;
+  t.gram = gram_entry;
+  t.conv2d = conv2d_entry;
+  t.conv_transpose2d = conv_transpose2d_entry;
+  t.conv2d_weight_grad = conv2d_weight_grad_entry;
   return t;
 }
 
