@@ -3,8 +3,11 @@
 // odd shapes (sizes that are not multiples of the 64 x 64 x 16 tile, strides,
 // padding, dilation, groups, with and without bias), and the ops end to end,
 // forward, backward and a gradient of a gradient, on the device.
+#include <cmath>
+
 #include "autograd/node.h"
 #include "device_check.h"
+#include "kernels/cuda/gemm.cuh"
 #include "kernels/kernel_table.h"
 #include "test_util.h"
 
@@ -23,6 +26,32 @@ Tensor on_cpu(const Tensor& t) { return t.to(Device::cpu()); }
 
 const KernelTable& emulated() { return *cuda_emulated_kernel_table(); }
 const KernelTable& host() { return *cpu_kernel_table(); }
+
+// The emulated GEMMs on the TF32 tensor-core path while it lives.
+struct Tf32Math {
+  Tf32Math() { cuda_emulated_kernels::gemm_math() = cuda_emulated_kernels::GemmMath::tf32; }
+  ~Tf32Math() { cuda_emulated_kernels::gemm_math() = cuda_emulated_kernels::GemmMath::fp32; }
+};
+
+// t rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), as float64:
+// x = m 2^e with 0.5 <= |m| < 1 keeps 11 significant bits, steps of 2^(e - 11).
+Tensor tf32_rounded(const Tensor& t) {
+  std::vector<double> v = t.to_vector();
+  for (double& x : v) {
+    int e = 0;
+    std::frexp(x, &e);
+    x = x == 0 ? 0 : std::ldexp(std::round(std::ldexp(x, 11 - e)), e - 11);
+  }
+  return from_vector(v, t.shape(), TensorOptions(DType::f64));
+}
+
+// The largest |a - b|.
+double max_difference(const Tensor& a, const Tensor& b) {
+  const std::vector<double> x = a.to_vector(), y = b.to_vector();
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
+  return worst;
+}
 
 struct ConvCase {
   const char* what;
@@ -192,4 +221,49 @@ TEST_CASE("cuda-emulated conv: a gradient of a gradient (an R1 penalty's shape) 
         return grad({sum(y * y)}, {t[0]}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
       },
       {x, w}, "grad of grad", 1e-4, 1e-4);
+}
+
+TEST_CASE("cuda-emulated conv: the TF32 tensor-core GEMM (its twin) against the CPU on TF32-rounded inputs") {
+  // exact products (11-bit by 11-bit significands fit in float32), float32
+  // sums: within rounding of the float64 product of the rounded inputs, and
+  // visibly off the product of the unrounded ones (so the rounding happened).
+  CHECK(tf32_rounded(t64({1 + 1.0 / 2048, -(1 + 3.0 / 2048), 1 + 1.0 / 4096, 0}, {4})).to_vector() ==
+        std::vector<double>{1 + 1.0 / 1024, -(1 + 4.0 / 2048), 1, 0});  // ties away from zero
+  Tf32Math tf32;
+  struct Case {
+    int64_t M, N, K;
+  };
+  for (const Case& c : {Case{1, 1, 1}, Case{65, 63, 17}, Case{130, 70, 33}, Case{3, 129, 64}}) {
+    INFO("M ", c.M, " N ", c.N, " K ", c.K);
+    const Tensor a = hashed_input({c.M, c.K}, 40), b = hashed_input({c.K, c.N}, 41);
+    const Tensor want = empty({c.M, c.N}, TensorOptions(DType::f64)), plain = empty({c.M, c.N});
+    host().matmul(tf32_rounded(a), tf32_rounded(b), want);
+    host().matmul(a, b, plain);
+    const Tensor got = empty({c.M, c.N}, on_emulated_options());
+    emulated().matmul(on_emulated(a), on_emulated(b), got);
+    check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
+    if (c.K > 1) CHECK(max_difference(on_cpu(got), plain) > 1e-4);
+    // column-major operands read through the same tiles
+    emulated().matmul(on_emulated(a.t().contiguous()).t(), on_emulated(b.t().contiguous()).t(), got);
+    check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
+  }
+  // the convolutions share the path: a grouped, strided one with bias (added in float32, unrounded)
+  const ConvCase& c = conv_cases()[5];
+  const Shape xs{c.N, c.C, c.H, c.W}, ws{c.O, c.C / c.groups, c.kh, c.kw}, ys = columns_shape(c);
+  const Tensor x = hashed_input(xs, 42), w = hashed_input(ws, 43), y = hashed_input(ys, 44), b = hashed_input({c.O}, 45);
+  const Tensor bc = hashed_input({c.C}, 46);
+  const ConvParams p = params_of(c);
+  const TensorOptions f64(DType::f64);
+  Tensor want = empty(ys, f64), got = empty(ys, on_emulated_options());
+  host().conv2d(tf32_rounded(x), tf32_rounded(w), b.to(DType::f64), want, p);
+  emulated().conv2d(on_emulated(x), on_emulated(w), on_emulated(b), got, p);
+  check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
+  want = empty(xs, f64), got = empty(xs, on_emulated_options());
+  host().conv_transpose2d(tf32_rounded(y), tf32_rounded(w), bc.to(DType::f64), want, p);
+  emulated().conv_transpose2d(on_emulated(y), on_emulated(w), on_emulated(bc), got, p);
+  check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
+  want = empty(ws, f64), got = empty(ws, on_emulated_options());
+  host().conv2d_weight_grad(tf32_rounded(x), tf32_rounded(y), want, p);
+  emulated().conv2d_weight_grad(on_emulated(x), on_emulated(y), got, p);
+  check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
 }

@@ -24,6 +24,8 @@
 //   float b(const Col&, int64_t k)   element (k, j) of B
 //   void store(const Col&, int64_t split, int64_t i, float v)   C(i, j) := v
 #pragma once
+#include <cstdlib>
+
 #include "kernels/cuda/common.cuh"
 
 namespace sg::SG_KERNELS {
@@ -89,6 +91,144 @@ __global__ void tiled_gemm_kernel(P problem, GemmSizes s) {
   }
 }
 
+// ---- the TF32 tensor-core path ----
+// The same tiles, loads and grid, with each 16-wide slice of K multiplied by
+// the warps' tensor cores: mma.sync m16n8k8 with TF32 operands (inputs rounded
+// to 10 mantissa bits, as cvt.rna.tf32 does: to nearest, ties away from zero)
+// and float32 accumulation. The 8 warps of a block tile its 64 x 64 outputs
+// 2 x 4, 32 x 16 each: 2 x 2 mma tiles of 16 x 8. Where there is no mma
+// (emulation, GPUs before sm_80) its twin below does the same arithmetic with
+// the same fragments, so the emulated tests check the tiling and fragment
+// layout the tensor cores get. Chosen by gemm_math() (below).
+
+enum class GemmMath { fp32, tf32 };
+
+constexpr int kTcPad = 8;  // shared rows of 72 words: a fragment read hits 32 different banks
+constexpr int kTcWarpsM = 2, kTcWarpsN = 4;
+constexpr int kTcWarpTileM = kGemmTileM / kTcWarpsM, kTcWarpTileN = kGemmTileN / kTcWarpsN;
+constexpr int kTcMmaM = 16, kTcMmaN = 8, kTcMmaK = 8;
+constexpr int kTcTilesM = kTcWarpTileM / kTcMmaM, kTcTilesN = kTcWarpTileN / kTcMmaN;
+static_assert(kTcWarpsM * kTcWarpsN * 32 == kGemmThreads && kGemmTileK % kTcMmaK == 0, "tensor-core tiling");
+
+// x rounded to TF32: the 13 low mantissa bits dropped, to nearest, ties away
+// from zero (on the magnitude: the bits are sign and magnitude). Inf and NaN as they are.
+__device__ __forceinline__ float round_to_tf32(float x) {
+#ifdef __CUDACC__
+  unsigned u = __float_as_uint(x);
+#else
+  unsigned u;
+  __builtin_memcpy(&u, &x, sizeof u);
+#endif
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+#ifdef __CUDACC__
+  return __uint_as_float(u);
+#else
+  __builtin_memcpy(&x, &u, sizeof u);
+  return x;
+#endif
+}
+
+// d += A B for one 16 x 8 x 8 tile held by a warp in mma.sync's fragments
+// (lane = 4 g + q): a = A[g][q], A[g+8][q], A[g][q+4], A[g+8][q+4];
+// b = B[q][g], B[q+4][g]; d = D[g][2q], D[g][2q+1], D[g+8][2q], D[g+8][2q+1].
+// The twin gathers each lane's rows of A and columns of B from the lanes that
+// hold them, and adds the 8 products in k order.
+__device__ __forceinline__ void mma_tf32_twin(float d[4], const float a[4], const float b[2]) {
+  const unsigned lane = (threadIdx.y * blockDim.x + threadIdx.x) % 32, g = lane / 4, q = lane % 4;
+  for (int k = 0; k < kTcMmaK; ++k) {
+    const int hi = k / 4;  // k < 4: registers a0, a1, b0; else a2, a3, b1
+    const unsigned from = unsigned(k % 4);
+    const float a_g = __shfl_sync(0xffffffffu, a[2 * hi], int(g * 4 + from));
+    const float a_g8 = __shfl_sync(0xffffffffu, a[2 * hi + 1], int(g * 4 + from));
+    const float b_0 = __shfl_sync(0xffffffffu, b[hi], int(2 * q * 4 + from));
+    const float b_1 = __shfl_sync(0xffffffffu, b[hi], int((2 * q + 1) * 4 + from));
+    d[0] += a_g * b_0;
+    d[1] += a_g * b_1;
+    d[2] += a_g8 * b_0;
+    d[3] += a_g8 * b_1;
+  }
+}
+
+__device__ __forceinline__ void mma_tf32(float d[4], const float a[4], const float b[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(__float_as_uint(a[0])), "r"(__float_as_uint(a[1])), "r"(__float_as_uint(a[2])),
+        "r"(__float_as_uint(a[3])), "r"(__float_as_uint(b[0])), "r"(__float_as_uint(b[1])));
+#else
+  mma_tf32_twin(d, a, b);
+#endif
+}
+
+template <class P>
+__global__ void tiled_gemm_tf32_kernel(P problem, GemmSizes s) {
+  __shared__ float As[kGemmTileK][kGemmTileM + kTcPad];  // TF32-rounded as they are stored
+  __shared__ float Bs[kGemmTileK][kGemmTileN + kTcPad];
+  const P p = problem.for_batch(int64_t(blockIdx.z) / s.splits);
+  const int64_t split = int64_t(blockIdx.z) % s.splits;
+  const int64_t k_begin = split * s.k_per_split;
+  const int64_t k_end = k_begin + s.k_per_split < s.K ? k_begin + s.k_per_split : s.K;
+  const int t = threadIdx.y * kGemmThreadsX + threadIdx.x;
+  const int64_t row0 = int64_t(blockIdx.y) * kGemmTileM, col0 = int64_t(blockIdx.x) * kGemmTileN;
+  const int bj = t % kGemmTileN, bk = t / kGemmTileN;  // the loads: as tiled_gemm_kernel's
+  const int ak = t % kGemmTileK, ai = t / kGemmTileK;
+  const bool b_inside = col0 + bj < s.N;
+  const typename P::Col b_col = p.col(b_inside ? col0 + bj : 0);
+  // This warp's 32 x 16 outputs, and this lane's place in the fragments.
+  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
+  const int m0 = warp % kTcWarpsM * kTcWarpTileM, n0 = warp / kTcWarpsM * kTcWarpTileN;
+  float acc[kTcTilesM][kTcTilesN][4] = {};
+  for (int64_t k0 = k_begin; k0 < k_end; k0 += kGemmTileK) {
+    for (int i = ai; i < kGemmTileM; i += kGemmThreads / kGemmTileK) {
+      const int64_t gi = row0 + i, gk = k0 + ak;
+      As[ak][i] = (gi < s.M && gk < k_end) ? round_to_tf32(p.a(gi, gk)) : 0.f;
+    }
+    for (int k = bk; k < kGemmTileK; k += kGemmThreads / kGemmTileN) {
+      const int64_t gk = k0 + k;
+      Bs[k][bj] = (b_inside && gk < k_end) ? round_to_tf32(p.b(b_col, gk)) : 0.f;
+    }
+    __syncthreads();  // the tiles are loaded before anyone reads them
+    for (int kk = 0; kk < kGemmTileK; kk += kTcMmaK) {
+      float a[kTcTilesM][4], b[kTcTilesN][2];
+      for (int mi = 0; mi < kTcTilesM; ++mi) {
+        const int r = m0 + mi * kTcMmaM + g;
+        a[mi][0] = As[kk + q][r], a[mi][1] = As[kk + q][r + 8];
+        a[mi][2] = As[kk + q + 4][r], a[mi][3] = As[kk + q + 4][r + 8];
+      }
+      for (int ni = 0; ni < kTcTilesN; ++ni) {
+        const int c = n0 + ni * kTcMmaN + g;
+        b[ni][0] = Bs[kk + q][c], b[ni][1] = Bs[kk + q + 4][c];
+      }
+      for (int mi = 0; mi < kTcTilesM; ++mi)
+        for (int ni = 0; ni < kTcTilesN; ++ni) mma_tf32(acc[mi][ni], a[mi], b[ni]);
+    }
+    __syncthreads();  // everyone is done with the tiles before they are overwritten
+  }
+  for (int ni = 0; ni < kTcTilesN; ++ni)
+    for (int odd = 0; odd < 2; ++odd) {
+      const int64_t c = col0 + n0 + ni * kTcMmaN + 2 * q + odd;
+      if (c >= s.N) continue;
+      const typename P::Col out_col = p.col(c);
+      for (int mi = 0; mi < kTcTilesM; ++mi)
+        for (int lower = 0; lower < 2; ++lower) {
+          const int64_t r = row0 + m0 + mi * kTcMmaM + g + 8 * lower;
+          if (r < s.M) p.store(out_col, split, r, acc[mi][ni][2 * lower + odd]);
+        }
+    }
+}
+
+// The math every GEMM of this table (matmul, gram, the convolutions) uses:
+// fp32 by default; tf32 when the environment has STYLEGRAD_CUDA_TF32=1, or when set.
+inline GemmMath& gemm_math() {
+  static GemmMath math = [] {
+    const char* env = std::getenv("STYLEGRAD_CUDA_TF32");
+    return env && env[0] == '1' ? GemmMath::tf32 : GemmMath::fp32;
+  }();
+  return math;
+}
+
 // Launches the tiled GEMM of problem p over n_batch batches.
 template <class P>
 void launch_tiled_gemm(const P& p, const GemmSizes& s, int64_t n_batch, cudaStream_t stream, const char* what) {
@@ -98,7 +238,10 @@ void launch_tiled_gemm(const P& p, const GemmSizes& s, int64_t n_batch, cudaStre
   const dim3 grid(unsigned((s.N + kGemmTileN - 1) / kGemmTileN), unsigned((s.M + kGemmTileM - 1) / kGemmTileM),
                   unsigned(n_batch * s.splits));
   const dim3 block(kGemmThreadsX, kGemmThreadsY);
-  SG_LAUNCH(tiled_gemm_kernel<P>, grid, block, 0, stream)(p, s);
+  if (gemm_math() == GemmMath::tf32)
+    SG_LAUNCH(tiled_gemm_tf32_kernel<P>, grid, block, 0, stream)(p, s);
+  else
+    SG_LAUNCH(tiled_gemm_kernel<P>, grid, block, 0, stream)(p, s);
   SG_CHECK_LAUNCH(what);
 }
 
