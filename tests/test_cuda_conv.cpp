@@ -83,7 +83,9 @@ const std::vector<ConvCase>& conv_cases() {
       {"7x7 padding 3", 1, 3, 8, 11, 4, 7, 7, 1, 3, 1, 1, true},
       {"3x3 dilation 2 padding 2", 2, 4, 9, 8, 3, 3, 3, 1, 2, 2, 1, false},
       {"3x3 stride 2 groups 2 (an image row conv2d's floor drops)", 2, 6, 8, 7, 4, 3, 3, 2, 1, 1, 2, true},
-      {"1x3 stride 3, no padding", 1, 2, 7, 11, 3, 1, 3, 3, 0, 1, 1, false},
+      {"1x3 stride 3, no padding (phases no tap reaches)", 1, 2, 7, 11, 3, 1, 3, 3, 0, 1, 1, false},
+      {"3x3 stride 2 dilation 2 (taps of one parity)", 2, 3, 9, 10, 2, 3, 3, 2, 1, 2, 1, true},
+      {"5x5 stride 3 dilation 2 padding 2", 1, 2, 12, 11, 3, 5, 5, 3, 2, 2, 1, false},
       // more than one 64 x 64 tile of output in both directions, K not a multiple of 16
       {"3x3 with 67 outputs, 2 tiles of each", 2, 8, 6, 7, 67, 3, 3, 1, 1, 1, 1, true},
   };
@@ -94,7 +96,7 @@ const std::vector<ConvCase>& conv_cases() {
 
 TEST_CASE("cuda-emulated conv: conv2d against the CPU kernel") {
   for (const ConvCase& c : conv_cases()) {
-    INFO(c.what);
+    INFO(std::string(c.what));
     const Tensor x = hashed_input({c.N, c.C, c.H, c.W}, 21), w = hashed_input({c.O, c.C / c.groups, c.kh, c.kw}, 22);
     const Tensor b = c.bias ? hashed_input({c.O}, 23) : Tensor();
     const Shape ys = columns_shape(c);
@@ -107,7 +109,7 @@ TEST_CASE("cuda-emulated conv: conv2d against the CPU kernel") {
 
 TEST_CASE("cuda-emulated conv: conv_transpose2d (the gather) against the CPU kernel") {
   for (const ConvCase& c : conv_cases()) {
-    INFO(c.what);
+    INFO(std::string(c.what));
     const Shape ys = columns_shape(c);
     const Tensor y = hashed_input(ys, 24), w = hashed_input({c.O, c.C / c.groups, c.kh, c.kw}, 25);
     const Tensor b = c.bias ? hashed_input({c.C}, 26) : Tensor();
@@ -125,7 +127,7 @@ TEST_CASE("cuda-emulated conv: conv2d_weight_grad against the CPU kernel, K spli
   cases.push_back({"3x3 padding 1, K split in 2", 2, 2, 16, 16, 3, 3, 3, 1, 1, 1, 1, false});
   cases.push_back({"3x3 padding 1 groups 2, K split in 4", 2, 4, 24, 24, 2, 3, 3, 1, 1, 1, 2, false});
   for (const ConvCase& c : cases) {
-    INFO(c.what);
+    INFO(std::string(c.what));
     const Shape ys = columns_shape(c);
     const Tensor x = hashed_input({c.N, c.C, c.H, c.W}, 27), y = hashed_input(ys, 28);
     const Shape ws{c.O, c.C / c.groups, c.kh, c.kw};
@@ -248,7 +250,7 @@ TEST_CASE("cuda-emulated conv: the TF32 tensor-core GEMM (its twin) against the 
     check_close(on_cpu(got).to(DType::f64), want, 1e-5, 1e-5);
   }
   // the convolutions share the path: a grouped, strided one with bias (added in float32, unrounded)
-  const ConvCase& c = conv_cases()[5];
+  const ConvCase& c = conv_cases()[5];  // 3x3 stride 2 groups 2
   const Shape xs{c.N, c.C, c.H, c.W}, ws{c.O, c.C / c.groups, c.kh, c.kw}, ys = columns_shape(c);
   const Tensor x = hashed_input(xs, 42), w = hashed_input(ws, 43), y = hashed_input(ys, 44), b = hashed_input({c.O}, 45);
   const Tensor bc = hashed_input({c.C}, 46);

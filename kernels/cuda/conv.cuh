@@ -12,11 +12,10 @@
 //                       (n, c, h, w) sums weight[o, c, i, j] columns[n, o, oh, ow]
 //                       over the (o, i, j) whose window touches it, that is
 //                       h = oh*sh - ph + i*dh with 0 <= oh < OH (and w alike).
-//                       M = C_g, N = N*H*W, K = O_g*kh*kw. Each pixel is written
+//                       One GEMM per phase (h mod sh, w mod sw), whose pixels
+//                       all take the same taps: M = C_g, N = N*H*W/(sh*sw),
+//                       K = O_g*kh*kw/(sh*sw), about. Each pixel is written
 //                       once, by one thread: no atomics, deterministic.
-//                       (With stride s, (s-1)/s of each K row are taps that miss
-//                       a pixel and read as zeros: simple, at the price of that
-//                       share of the flops.)
 //   conv2d_weight_grad  weight[o, c, i, j] = sum over (n, oh, ow) of
 //                       columns[n, o, oh, ow] image[n, c, oh*sh - ph + i*dh, ...]
 //                       M = O_g, N = C_g*kh*kw, K = N*OH*OW. K is long and the
@@ -80,15 +79,28 @@ struct Conv2dGemm {
   }
 };
 
-// ---- conv_transpose2d: A = weight^T per tap [C_g, O_g*kh*kw], B = the gathered columns ----
+// ---- conv_transpose2d: A = weight^T per tap [C_g, O_g*taps], B = the gathered columns ----
+// One GEMM per phase: the image pixels (h, w) with h = h_first + m*sh and
+// w = w_first + m'*sw. Within a phase the taps i that reach a pixel are the
+// same for every pixel (those with h + ph - i*dh a multiple of sh): an
+// arithmetic progression i = i_first + t * i_step, t < taps_h. So K is only
+// the taps that touch, not all kh*kw of them with (sh*sw - 1)/(sh*sw) zeros.
+struct TransposePhase {
+  int64_t h_first, w_first;  // the phase's first image row and column (< sh, < sw)
+  int64_t PH, PW;            // its rows and columns
+  int64_t i_first, i_step, taps_h;
+  int64_t j_first, j_step, taps_w;
+};
+
 struct ConvTranspose2dGemm {
   ConvGeometry s;
+  TransposePhase f;
   const float* columns;  // at channel g*O_g of image 0
   const float* weight;   // at input channel g*O_g
   const float* bias;     // at g*C_g, or null
   float* image;          // at channel g*C_g of image 0
 
-  // Image pixel (n, h, w): its offsets, and h + ph, w + pw (where oh*sh + i*dh must land).
+  // Image pixel (n, h, w) of the phase: its offsets, and h + ph, w + pw (where oh*sh + i*dh lands).
   struct Col {
     int64_t in_offset;   // columns channel 0 of sample n
     int64_t out_offset;  // image at (n, 0, h, w)
@@ -102,19 +114,23 @@ struct ConvTranspose2dGemm {
     p.image += g * s.C_g * s.H * s.W;
     return p;
   }
-  // k = (o, tap): weight[o, c, tap]
+  // The tap (i, j) of the phase's tap index t of k = (o, t).
+  __device__ int64_t tap_h(int64_t t) const { return f.i_first + t / f.taps_w * f.i_step; }
+  __device__ int64_t tap_w(int64_t t) const { return f.j_first + t % f.taps_w * f.j_step; }
+  // k = (o, tap): weight[o, c, i, j]
   __device__ float a(int64_t c, int64_t k) const {
-    const int64_t area = s.kh * s.kw, o = k / area, tap = k % area;
-    return weight[(o * s.C_g + c) * area + tap];
+    const int64_t taps = f.taps_h * f.taps_w, o = k / taps, t = k % taps;
+    return weight[((o * s.C_g + c) * s.kh + tap_h(t)) * s.kw + tap_w(t)];
   }
   __device__ Col col(int64_t j) const {
-    const int64_t plane = s.H * s.W, n = j / plane, pixel = j % plane, h = pixel / s.W, w = pixel % s.W;
-    return Col{n * s.O * s.OH * s.OW, n * s.C * plane + pixel, h + s.ph, w + s.pw};
+    const int64_t plane = f.PH * f.PW, n = j / plane, pixel = j % plane;
+    const int64_t h = f.h_first + pixel / f.PW * s.sh, w = f.w_first + pixel % f.PW * s.sw;
+    return Col{n * s.O * s.OH * s.OW, (n * s.C * s.H + h) * s.W + w, h + s.ph, w + s.pw};
   }
   __device__ float b(const Col& c, int64_t k) const {
-    const int64_t area = s.kh * s.kw, o = k / area, tap = k % area;
-    const int64_t th = c.hp - tap / s.kw * s.dh, tw = c.wp - tap % s.kw * s.dw;  // oh*sh, ow*sw
-    if (th < 0 || tw < 0 || th % s.sh != 0 || tw % s.sw != 0) return 0.f;
+    const int64_t taps = f.taps_h * f.taps_w, o = k / taps, t = k % taps;
+    const int64_t th = c.hp - tap_h(t) * s.dh, tw = c.wp - tap_w(t) * s.dw;  // oh*sh, ow*sw: multiples, by the phase
+    if (th < 0 || tw < 0) return 0.f;
     const int64_t oh = th / s.sh, ow = tw / s.sw;
     if (oh >= s.OH || ow >= s.OW) return 0.f;
     return columns[c.in_offset + (o * s.OH + oh) * s.OW + ow];
@@ -226,16 +242,41 @@ inline void conv2d_entry(const Tensor& image, const Tensor& weight, const Tensor
   launch_tiled_gemm(problem, whole_k(s.O_g, s.N * s.OH * s.OW, s.C_g * s.kh * s.kw), p.groups, kStream, op);
 }
 
+// The taps i in [0, kernel) with first + pad - i*dilation a multiple of stride:
+// i = first_tap + t * step for t < count (count 0: none reach this phase).
+inline void phase_taps(int64_t first, int64_t pad, int64_t kernel, int64_t stride, int64_t dilation, int64_t& first_tap,
+                       int64_t& step, int64_t& count) {
+  step = 1;
+  while (step * dilation % stride != 0) ++step;  // stride / gcd(stride, dilation)
+  count = 0, first_tap = 0;
+  for (int64_t i = 0; i < step && i < kernel; ++i)
+    if ((first + pad - i * dilation) % stride == 0) {
+      first_tap = i;
+      count = (kernel - 1 - i) / step + 1;
+      return;
+    }
+}
+
 inline void conv_transpose2d_entry(const Tensor& columns, const Tensor& weight, const Tensor& bias,
                                    const Tensor& image, const ConvParams& p) {
   const char* op = "conv_transpose2d";
   const ConvGeometry s = geometry_of(op, image, columns, weight, p);
   const float* b = bias_data(op, bias, s.C);
   if (image.numel() == 0) return;
-  const ConvTranspose2dGemm problem{s, static_cast<const float*>(columns.raw_data()),
-                                    static_cast<const float*>(weight.raw_data()), b,
-                                    static_cast<float*>(image.raw_data())};
-  launch_tiled_gemm(problem, whole_k(s.C_g, s.N * s.H * s.W, s.O_g * s.kh * s.kw), p.groups, kStream, op);
+  for (int64_t h_first = 0; h_first < s.sh && h_first < s.H; ++h_first)
+    for (int64_t w_first = 0; w_first < s.sw && w_first < s.W; ++w_first) {
+      TransposePhase f;
+      f.h_first = h_first, f.w_first = w_first;
+      f.PH = (s.H - h_first + s.sh - 1) / s.sh, f.PW = (s.W - w_first + s.sw - 1) / s.sw;
+      phase_taps(h_first, s.ph, s.kh, s.sh, s.dh, f.i_first, f.i_step, f.taps_h);
+      phase_taps(w_first, s.pw, s.kw, s.sw, s.dw, f.j_first, f.j_step, f.taps_w);
+      // No tap reaches the phase (a stride larger than the kernel): its pixels
+      // are the bias alone, a GEMM with K = 0.
+      const ConvTranspose2dGemm problem{s, f, static_cast<const float*>(columns.raw_data()),
+                                        static_cast<const float*>(weight.raw_data()), b,
+                                        static_cast<float*>(image.raw_data())};
+      launch_tiled_gemm(problem, whole_k(s.C_g, s.N * f.PH * f.PW, s.O_g * f.taps_h * f.taps_w), p.groups, kStream, op);
+    }
 }
 
 // Parts of K for the weight gradient: enough blocks to fill a GPU (about
