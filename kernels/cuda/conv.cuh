@@ -63,16 +63,25 @@ struct Conv2dGemm {
     p.columns += g * s.O_g * s.OH * s.OW;
     return p;
   }
-  __device__ float a(int64_t o, int64_t k) const { return weight[o * s.C_g * s.kh * s.kw + k]; }
+  // k = (channel, i, j)
+  struct K {
+    int64_t k;
+    int64_t channel_offset;  // channel * H * W
+    int64_t dh, dw;          // i*dh, j*dw
+  };
+  __device__ K k_info(int64_t k) const {
+    const int64_t area = s.kh * s.kw, channel = k / area, tap = k % area;
+    return K{k, channel * s.H * s.W, tap / s.kw * s.dh, tap % s.kw * s.dw};
+  }
+  __device__ float a(int64_t o, const K& k) const { return weight[o * s.C_g * s.kh * s.kw + k.k]; }
   __device__ Col col(int64_t j) const {
     const int64_t plane = s.OH * s.OW, n = j / plane, pixel = j % plane, oh = pixel / s.OW, ow = pixel % s.OW;
     return Col{n * s.C * s.H * s.W, n * s.O * plane + pixel, oh * s.sh - s.ph, ow * s.sw - s.pw};
   }
-  __device__ float b(const Col& c, int64_t k) const {
-    const int64_t area = s.kh * s.kw, channel = k / area, tap = k % area;
-    const int64_t h = c.h0 + tap / s.kw * s.dh, w = c.w0 + tap % s.kw * s.dw;
+  __device__ float b(const Col& c, const K& k) const {
+    const int64_t h = c.h0 + k.dh, w = c.w0 + k.dw;
     if (h < 0 || h >= s.H || w < 0 || w >= s.W) return 0.f;  // padding
-    return image[c.image_offset + (channel * s.H + h) * s.W + w];
+    return image[c.image_offset + k.channel_offset + h * s.W + w];
   }
   __device__ void store(const Col& c, int64_t, int64_t o, float v) const {
     columns[c.out_offset + o * s.OH * s.OW] = bias ? v + bias[o] : v;
@@ -114,26 +123,29 @@ struct ConvTranspose2dGemm {
     p.image += g * s.C_g * s.H * s.W;
     return p;
   }
-  // The tap (i, j) of the phase's tap index t of k = (o, t).
-  __device__ int64_t tap_h(int64_t t) const { return f.i_first + t / f.taps_w * f.i_step; }
-  __device__ int64_t tap_w(int64_t t) const { return f.j_first + t % f.taps_w * f.j_step; }
-  // k = (o, tap): weight[o, c, i, j]
-  __device__ float a(int64_t c, int64_t k) const {
+  // k = (o, t), t the phase's tap (i, j) = (i_first + i_step * (t / taps_w), j_first + j_step * (t % taps_w))
+  struct K {
+    int64_t weight_offset;   // weight[o, 0, i, j]
+    int64_t columns_offset;  // columns channel o
+    int64_t dh, dw;          // i*dh, j*dw
+  };
+  __device__ K k_info(int64_t k) const {
     const int64_t taps = f.taps_h * f.taps_w, o = k / taps, t = k % taps;
-    return weight[((o * s.C_g + c) * s.kh + tap_h(t)) * s.kw + tap_w(t)];
+    const int64_t i = f.i_first + t / f.taps_w * f.i_step, j = f.j_first + t % f.taps_w * f.j_step;
+    return K{(o * s.C_g * s.kh + i) * s.kw + j, o * s.OH * s.OW, i * s.dh, j * s.dw};
   }
+  __device__ float a(int64_t c, const K& k) const { return weight[k.weight_offset + c * s.kh * s.kw]; }
   __device__ Col col(int64_t j) const {
     const int64_t plane = f.PH * f.PW, n = j / plane, pixel = j % plane;
     const int64_t h = f.h_first + pixel / f.PW * s.sh, w = f.w_first + pixel % f.PW * s.sw;
     return Col{n * s.O * s.OH * s.OW, (n * s.C * s.H + h) * s.W + w, h + s.ph, w + s.pw};
   }
-  __device__ float b(const Col& c, int64_t k) const {
-    const int64_t taps = f.taps_h * f.taps_w, o = k / taps, t = k % taps;
-    const int64_t th = c.hp - tap_h(t) * s.dh, tw = c.wp - tap_w(t) * s.dw;  // oh*sh, ow*sw: multiples, by the phase
+  __device__ float b(const Col& c, const K& k) const {
+    const int64_t th = c.hp - k.dh, tw = c.wp - k.dw;  // oh*sh, ow*sw: multiples, by the phase
     if (th < 0 || tw < 0) return 0.f;
     const int64_t oh = th / s.sh, ow = tw / s.sw;
     if (oh >= s.OH || ow >= s.OW) return 0.f;
-    return columns[c.in_offset + (o * s.OH + oh) * s.OW + ow];
+    return columns[c.in_offset + k.columns_offset + oh * s.OW + ow];
   }
   __device__ void store(const Col& c, int64_t, int64_t ch, float v) const {
     image[c.out_offset + ch * s.H * s.W] = bias ? v + bias[ch] : v;
@@ -161,20 +173,25 @@ struct Conv2dWeightGradGemm {
     p.out += g * s.O_g * s.C_g * s.kh * s.kw;
     return p;
   }
-  // k = (n, oh, ow): columns[n, o, oh, ow]
-  __device__ float a(int64_t o, int64_t k) const {
+  // k = (n, oh, ow)
+  struct K {
+    int64_t columns_offset;  // columns[n, 0, oh, ow]
+    int64_t image_offset;    // image sample n
+    int64_t h, w;            // oh*sh, ow*sw
+  };
+  __device__ K k_info(int64_t k) const {
     const int64_t plane = s.OH * s.OW, n = k / plane, pixel = k % plane;
-    return columns[(n * s.O + o) * plane + pixel];
+    return K{n * s.O * plane + pixel, n * s.C * s.H * s.W, pixel / s.OW * s.sh, pixel % s.OW * s.sw};
   }
+  __device__ float a(int64_t o, const K& k) const { return columns[k.columns_offset + o * s.OH * s.OW]; }
   __device__ Col col(int64_t j) const {
     const int64_t area = s.kh * s.kw, c = j / area, tap = j % area;
     return Col{c * s.H * s.W, tap / s.kw * s.dh - s.ph, tap % s.kw * s.dw - s.pw, j};
   }
-  __device__ float b(const Col& c, int64_t k) const {
-    const int64_t plane = s.OH * s.OW, n = k / plane, pixel = k % plane;
-    const int64_t h = pixel / s.OW * s.sh + c.dh_ph, w = pixel % s.OW * s.sw + c.dw_pw;
+  __device__ float b(const Col& c, const K& k) const {
+    const int64_t h = k.h + c.dh_ph, w = k.w + c.dw_pw;
     if (h < 0 || h >= s.H || w < 0 || w >= s.W) return 0.f;
-    return image[n * s.C * s.H * s.W + c.channel_offset + h * s.W + w];
+    return image[k.image_offset + c.channel_offset + h * s.W + w];
   }
   __device__ void store(const Col& c, int64_t split, int64_t o, float v) const {
     out[split * split_stride + o * s.C_g * s.kh * s.kw + c.index] = v;

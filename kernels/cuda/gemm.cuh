@@ -18,11 +18,14 @@
 //
 // A problem P has, all __device__ and const:
 //   P for_batch(int64_t b)           the problem of matrix b (pointers offset)
-//   float a(int64_t i, int64_t k)    element (i, k) of A, for i < M, k < K
-//   Col col(int64_t j)               what column j needs to be read and written
-//                                    (decoded once per thread, not per element)
-//   float b(const Col&, int64_t k)   element (k, j) of B
+//   K k_info(int64_t k)              what index k of K means (a tap, a pixel),
+//                                    decoded once per block and K tile, into
+//                                    shared memory, not once per element
+//   Col col(int64_t j)               the same for column j (once per thread)
+//   float a(int64_t i, const K&)     element (i, k) of A, for i < M, k < K
+//   float b(const Col&, const K&)    element (k, j) of B
 //   void store(const Col&, int64_t split, int64_t i, float v)   C(i, j) := v
+// K and Col are plain structs (no initialisers: K lives in __shared__).
 #pragma once
 #include <cstdlib>
 
@@ -44,32 +47,48 @@ struct GemmSizes {
   int64_t splits = 1, k_per_split = 0;
 };
 
+// Loads the K tile at k0 into As [kGemmTileK][>= kGemmTileM] (A's columns k0..)
+// and Bs [kGemmTileK][>= kGemmTileN], rounded by round_element (zeros past the
+// edges); the caller waits on __syncthreads() before reading them.
+template <class P, int kLdA, int kLdB, class Round>
+__device__ __forceinline__ void load_tiles(const P& p, const GemmSizes& s, int64_t row0, int64_t k0, int64_t k_end,
+                                           bool b_inside, const typename P::Col& b_col, typename P::K* ks,
+                                           float (*As)[kLdA], float (*Bs)[kLdB], Round round_element) {
+  const int t = threadIdx.y * kGemmThreadsX + threadIdx.x;
+  if (t < kGemmTileK && k0 + t < k_end) ks[t] = p.k_info(k0 + t);
+  __syncthreads();  // the tile's indices are decoded before the loads read them
+  // This thread's share: rows ai + 16 r of A at column ak (consecutive
+  // threads, consecutive k), and column bj of B at rows bk + 4 r.
+  const int ak = t % kGemmTileK, ai = t / kGemmTileK, bj = t % kGemmTileN, bk = t / kGemmTileN;
+  for (int i = ai; i < kGemmTileM; i += kGemmThreads / kGemmTileK) {
+    const int64_t gi = row0 + i;
+    As[ak][i] = (gi < s.M && k0 + ak < k_end) ? round_element(p.a(gi, ks[ak])) : 0.f;
+  }
+  for (int k = bk; k < kGemmTileK; k += kGemmThreads / kGemmTileN)
+    Bs[k][bj] = (b_inside && k0 + k < k_end) ? round_element(p.b(b_col, ks[k])) : 0.f;
+}
+
+struct AsIs {
+  __device__ float operator()(float x) const { return x; }
+};
+
 template <class P>
 __global__ void tiled_gemm_kernel(P problem, GemmSizes s) {
   __shared__ float As[kGemmTileK][kGemmTileM];  // k-major: a thread's 4 rows are 16 words apart
   __shared__ float Bs[kGemmTileK][kGemmTileN];
+  __shared__ typename P::K ks[kGemmTileK];
   const P p = problem.for_batch(int64_t(blockIdx.z) / s.splits);
   const int64_t split = int64_t(blockIdx.z) % s.splits;
   const int64_t k_begin = split * s.k_per_split;
   const int64_t k_end = k_begin + s.k_per_split < s.K ? k_begin + s.k_per_split : s.K;
   const int tx = threadIdx.x, ty = threadIdx.y, t = ty * kGemmThreadsX + tx;
   const int64_t row0 = int64_t(blockIdx.y) * kGemmTileM, col0 = int64_t(blockIdx.x) * kGemmTileN;
-  // This thread's share of the tile loads: column bj of B at rows bk + 4 r,
-  // and rows ai + 16 r of A at column ak (consecutive threads, consecutive k).
-  const int bj = t % kGemmTileN, bk = t / kGemmTileN;
-  const int ak = t % kGemmTileK, ai = t / kGemmTileK;
-  const bool b_inside = col0 + bj < s.N;
-  const typename P::Col b_col = p.col(b_inside ? col0 + bj : 0);
+  const int64_t bj = col0 + t % kGemmTileN;  // the column of B this thread loads
+  const bool b_inside = bj < s.N;
+  const typename P::Col b_col = p.col(b_inside ? bj : 0);
   float acc[kGemmPerThreadM][kGemmPerThreadN] = {};
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kGemmTileK) {
-    for (int i = ai; i < kGemmTileM; i += kGemmThreads / kGemmTileK) {
-      const int64_t gi = row0 + i, gk = k0 + ak;
-      As[ak][i] = (gi < s.M && gk < k_end) ? p.a(gi, gk) : 0.f;
-    }
-    for (int k = bk; k < kGemmTileK; k += kGemmThreads / kGemmTileN) {
-      const int64_t gk = k0 + k;
-      Bs[k][bj] = (b_inside && gk < k_end) ? p.b(b_col, gk) : 0.f;
-    }
+    load_tiles(p, s, row0, k0, k_end, b_inside, b_col, ks, As, Bs, AsIs());
     __syncthreads();  // the tiles are loaded before anyone reads them
     for (int k = 0; k < kGemmTileK; ++k) {
       float a[kGemmPerThreadM], b[kGemmPerThreadN];
@@ -128,6 +147,10 @@ __device__ __forceinline__ float round_to_tf32(float x) {
 #endif
 }
 
+struct ToTf32 {
+  __device__ float operator()(float x) const { return round_to_tf32(x); }
+};
+
 // d += A B for one 16 x 8 x 8 tile held by a warp in mma.sync's fragments
 // (lane = 4 g + q): a = A[g][q], A[g+8][q], A[g][q+4], A[g+8][q+4];
 // b = B[q][g], B[q+4][g]; d = D[g][2q], D[g][2q+1], D[g+8][2q], D[g+8][2q+1].
@@ -166,29 +189,22 @@ template <class P>
 __global__ void tiled_gemm_tf32_kernel(P problem, GemmSizes s) {
   __shared__ float As[kGemmTileK][kGemmTileM + kTcPad];  // TF32-rounded as they are stored
   __shared__ float Bs[kGemmTileK][kGemmTileN + kTcPad];
+  __shared__ typename P::K ks[kGemmTileK];
   const P p = problem.for_batch(int64_t(blockIdx.z) / s.splits);
   const int64_t split = int64_t(blockIdx.z) % s.splits;
   const int64_t k_begin = split * s.k_per_split;
   const int64_t k_end = k_begin + s.k_per_split < s.K ? k_begin + s.k_per_split : s.K;
   const int t = threadIdx.y * kGemmThreadsX + threadIdx.x;
   const int64_t row0 = int64_t(blockIdx.y) * kGemmTileM, col0 = int64_t(blockIdx.x) * kGemmTileN;
-  const int bj = t % kGemmTileN, bk = t / kGemmTileN;  // the loads: as tiled_gemm_kernel's
-  const int ak = t % kGemmTileK, ai = t / kGemmTileK;
-  const bool b_inside = col0 + bj < s.N;
-  const typename P::Col b_col = p.col(b_inside ? col0 + bj : 0);
+  const int64_t bj = col0 + t % kGemmTileN;  // the loads: as tiled_gemm_kernel's
+  const bool b_inside = bj < s.N;
+  const typename P::Col b_col = p.col(b_inside ? bj : 0);
   // This warp's 32 x 16 outputs, and this lane's place in the fragments.
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
   const int m0 = warp % kTcWarpsM * kTcWarpTileM, n0 = warp / kTcWarpsM * kTcWarpTileN;
   float acc[kTcTilesM][kTcTilesN][4] = {};
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kGemmTileK) {
-    for (int i = ai; i < kGemmTileM; i += kGemmThreads / kGemmTileK) {
-      const int64_t gi = row0 + i, gk = k0 + ak;
-      As[ak][i] = (gi < s.M && gk < k_end) ? round_to_tf32(p.a(gi, gk)) : 0.f;
-    }
-    for (int k = bk; k < kGemmTileK; k += kGemmThreads / kGemmTileN) {
-      const int64_t gk = k0 + k;
-      Bs[k][bj] = (b_inside && gk < k_end) ? round_to_tf32(p.b(b_col, gk)) : 0.f;
-    }
+    load_tiles(p, s, row0, k0, k_end, b_inside, b_col, ks, As, Bs, ToTf32());
     __syncthreads();  // the tiles are loaded before anyone reads them
     for (int kk = 0; kk < kGemmTileK; kk += kTcMmaK) {
       float a[kTcTilesM][4], b[kTcTilesN][2];
@@ -271,6 +287,9 @@ struct StridedGemm {
   int64_t c_batch_stride;
   GemmBatch batch;
 
+  struct K {
+    int64_t a_offset, b_offset;  // k * csA, k * rsB
+  };
   using Col = int64_t;
   __device__ StridedGemm for_batch(int64_t z) const {
     StridedGemm p = *this;
@@ -279,9 +298,10 @@ struct StridedGemm {
     p.C += z * c_batch_stride;
     return p;
   }
-  __device__ float a(int64_t i, int64_t k) const { return A[i * rsA + k * csA]; }
+  __device__ K k_info(int64_t k) const { return K{k * csA, k * rsB}; }
+  __device__ float a(int64_t i, const K& k) const { return A[i * rsA + k.a_offset]; }
   __device__ Col col(int64_t j) const { return j; }
-  __device__ float b(Col j, int64_t k) const { return B[k * rsB + j * csB]; }
+  __device__ float b(Col j, const K& k) const { return B[k.b_offset + j * csB]; }
   __device__ void store(Col j, int64_t, int64_t i, float v) const { C[i * N + j] = v; }
 };
 
