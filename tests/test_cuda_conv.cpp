@@ -29,8 +29,9 @@ const KernelTable& host() { return *cpu_kernel_table(); }
 
 // The emulated GEMMs on the TF32 tensor-core path while it lives.
 struct Tf32Math {
+  cuda_emulated_kernels::GemmMath before = cuda_emulated_kernels::gemm_math();
   Tf32Math() { cuda_emulated_kernels::gemm_math() = cuda_emulated_kernels::GemmMath::tf32; }
-  ~Tf32Math() { cuda_emulated_kernels::gemm_math() = cuda_emulated_kernels::GemmMath::fp32; }
+  ~Tf32Math() { cuda_emulated_kernels::gemm_math() = before; }
 };
 
 // t rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), as float64:
