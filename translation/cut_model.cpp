@@ -86,7 +86,7 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
   if (stylegan_G) {
     // define_G skips init_net for stylegan2: the constructors draw their own weights.
     auto G = sg2::define_G(o.netG, o.input_nc, o.output_nc, o.ngf, o.load_size, o.crop_size,
-                           o.stylegan2_G_num_downsampling);
+                           o.stylegan2_G_num_downsampling, gen);
     netG = G;
     n = int64_t(G->encoder->convs->size());
     sg2::StyleGAN2Generator* g = G.get();  // owned by netG, which outlives these
@@ -116,7 +116,7 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
     SG_CHECK(o.input_nc == o.output_nc, "CUT: nce_idt needs input_nc == output_nc, got ", o.input_nc, " and ",
              o.output_nc);
   if (o.netD == "stylegan2" || o.netD == "tilestylegan2")  // no init_net either
-    netD = sg2::define_D(o.netD, o.output_nc, o.ndf, o.load_size, o.crop_size, o.n_layers_D);
+    netD = sg2::define_D(o.netD, o.output_nc, o.ndf, o.load_size, o.crop_size, o.n_layers_D, gen);
   else
     netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, o.no_antialias,
                         gen);

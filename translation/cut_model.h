@@ -79,12 +79,13 @@ class CUTModel : public BaseModel {
  public:
   // Builds netG (define_G), netF (define_F) and, training, netD (define_D), all
   // initialised in that order as the official constructor, GANLoss, and
-  // optimizer_G, optimizer_D. The ResNet / PatchGAN networks and F draw from
-  // `gen`; the StyleGAN2 ones (stylegan2, smallstylegan2) from
-  // default_generator(), as their constructors' torch.randn. `gen` also draws
-  // FastCUT's flips and F's patch positions (the official np.random); it must
-  // outlive the model. A bad option (an NCE layer out of G's range, an unknown
-  // netG, ...) is one error line.
+  // optimizer_G, optimizer_D. Every network draws its weights from `gen` (the
+  // ResNet / PatchGAN ones and F in init_net, the StyleGAN2 ones in their
+  // constructors, as torch.randn); `gen` also draws FastCUT's flips, F's patch
+  // positions (the official np.random) and the StyleGAN2 decoder's noise (its
+  // normal_()), so a model is reproducible from `gen` alone; it must outlive
+  // the model. A bad option (an NCE layer out of G's range, an unknown netG,
+  // ...) is one error line.
   explicit CUTModel(const CUTOptions& opt, Generator& gen = default_generator());
   ~CUTModel() override;
 
