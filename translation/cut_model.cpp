@@ -144,21 +144,24 @@ void CUTModel::set_input(const Tensor& A, const Tensor& B) {
 
 void CUTModel::data_dependent_initialize(const Tensor& A, const Tensor& B) {
   SG_CHECK(schedulers.empty(), "CUT.data_dependent_initialize: call it before setup_schedulers (optimizer_F needs its scheduler)");
-  SG_CHECK(!optimizer_F, "CUT.data_dependent_initialize: called twice");
+  SG_CHECK(!data_initialized_, "CUT.data_dependent_initialize: called twice (once, on the first batch, makes netF's "
+           "MLPs and optimizer_F)");
   set_input(A, B);
   forward();
-  if (!opt.isTrain) return;
-  compute_D_loss().backward();
-  compute_G_loss().backward();
-  if (opt.lambda_NCE > 0.0 && !netF->parameters().empty()) {
-    // netF sample has no parameters: the official would fail here (Adam of an
-    // empty list); there is simply nothing to optimise.
-    nn::Adam::Options adam;
-    adam.lr = opt.lr;
-    adam.beta1 = opt.beta1;
-    adam.beta2 = opt.beta2;
-    optimizer_F = std::make_unique<nn::Adam>(netF->parameters(), adam);
+  if (opt.isTrain) {
+    compute_D_loss().backward();
+    compute_G_loss().backward();
+    if (opt.lambda_NCE > 0.0 && !netF->parameters().empty()) {
+      // netF sample has no parameters: the official would fail here (Adam of an
+      // empty list); there is simply nothing to optimise.
+      nn::Adam::Options adam;
+      adam.lr = opt.lr;
+      adam.beta1 = opt.beta1;
+      adam.beta2 = opt.beta2;
+      optimizer_F = std::make_unique<nn::Adam>(netF->parameters(), adam);
+    }
   }
+  data_initialized_ = true;
 }
 
 void CUTModel::forward() {

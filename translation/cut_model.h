@@ -94,9 +94,11 @@ class CUTModel : public BaseModel {
 
   // data_dependent_initialize(data): set_input, forward, compute_D_loss().backward(),
   // compute_G_loss().backward() (which makes F's MLPs from the features' channel
-  // counts), then optimizer_F (when lambda_NCE > 0 and F has parameters). Call it
-  // once, on the first batch, before setup_schedulers (optimizer_F gets a
-  // scheduler too) and before loading a checkpoint (F's keys exist only then).
+  // counts), then optimizer_F (when lambda_NCE > 0 and F has parameters); with
+  // isTrain false, set_input and forward only. Call it once (a second call is
+  // an error), on the first batch, before setup_schedulers (an error too:
+  // optimizer_F gets a scheduler) and before loading a checkpoint (F's keys
+  // exist only then).
   void data_dependent_initialize(const Tensor& A, const Tensor& B);
 
   // real = cat(real_A, real_B) (nce_idt, training) or real_A; FastCUT flips it
@@ -155,6 +157,7 @@ class CUTModel : public BaseModel {
  private:
   void make_optimizers() override;  // optimizer_G, optimizer_D (and optimizer_F anew once made)
   Generator& gen_;
+  bool data_initialized_ = false;  // data_dependent_initialize ran (it runs once)
   // netG's two calls, set by the constructor for the generator define_G built:
   // G(x) (forward) and its features at nce_layers (nce_features).
   std::function<Tensor(const Tensor&)> run_G_;
