@@ -43,7 +43,7 @@ sanitize: deps
 	@cmake --build build-sanitize -j $(JOBS)
 	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
-# A short style transfer and a tiny CycleGAN on the bundled images; writes demo-out/index.html.
+# A short style transfer, a tiny CycleGAN and a short SinCUT run on the bundled images; writes demo-out/index.html.
 demo: build
 	scripts/demo.sh
 

@@ -281,14 +281,14 @@ void check_images(const data::Dataset& dataset, const data::DatasetOptions& opt)
   }
 }
 
-// singleimage_dataset.py's print (here once the images are known to be good,
-// so that a bad one stays one error line).
+// singleimage_dataset.py's print, of the sizes the dataset decoded (here once
+// the images are known to be good, so that a bad one stays one error line).
 void print_single_image_sizes(const data::Dataset& dataset, const data::DatasetOptions& opt) {
   if (opt.dataset_mode != "singleimage") return;
-  const std::vector<std::string> paths = dataset.paths(0);
-  const Tensor A = load_image(paths[0]), B = load_image(paths[1]);
-  std::printf("Image sizes (%lld, %lld) and (%lld, %lld)\n", (long long)A.size(2), (long long)A.size(1),
-              (long long)B.size(2), (long long)B.size(1));
+  const std::vector<std::pair<int64_t, int64_t>> sizes = dataset.loaded_image_sizes();
+  SG_CHECK(sizes.size() == 2, "the singleimage dataset reported ", sizes.size(), " image sizes, not A's and B's");
+  std::printf("Image sizes (%lld, %lld) and (%lld, %lld)\n", (long long)sizes[0].first, (long long)sizes[0].second,
+              (long long)sizes[1].first, (long long)sizes[1].second);
 }
 
 // unaligned_dataset.py: in the epochs after n_epochs (the learning rate

@@ -146,6 +146,9 @@ class SingleImageDataset : public Dataset {
   }
   int64_t size() const override { return length_; }
   std::vector<std::string> paths(int64_t) const override { return {a_path_, b_path_}; }
+  std::vector<std::pair<int64_t, int64_t>> loaded_image_sizes() const override {
+    return {{a_img_.size(2), a_img_.size(1)}, {b_img_.size(2), b_img_.size(1)}};
+  }
   Sample get(int64_t index) override {
     Sample s;
     s.A_path = a_path_;

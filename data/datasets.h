@@ -22,6 +22,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/transforms.h"
@@ -52,6 +53,10 @@ class Dataset {
   virtual Sample get(int64_t index) = 0;
   // The files get(index) reads (without reading them).
   virtual std::vector<std::string> paths(int64_t index) const = 0;
+  // (width, height) of the images the dataset decoded when it was made, in
+  // paths' order: singleimage's A and B (its official print "Image sizes");
+  // empty for the others, which decode in get().
+  virtual std::vector<std::pair<int64_t, int64_t>> loaded_image_sizes() const { return {}; }
 };
 
 // Checks the options and lists the folders (one error line for a missing or

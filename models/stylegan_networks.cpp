@@ -13,9 +13,6 @@ namespace {
 
 const double kSqrt2 = 1.4142135623730951;
 
-// torch.randn(shape) from default_generator(): every weight of these networks.
-Tensor randn_weight(const Shape& shape) { return randn(shape, default_generator()); }
-
 // Python's // (floor division): the padding formulas see negative p for long kernels.
 int64_t floordiv2(int64_t p) { return p >= 0 ? p / 2 : -((-p + 1) / 2); }
 
@@ -111,11 +108,11 @@ Tensor ScaledLeakyReLU::forward(const Tensor& x) { return leaky_relu(x, negative
 // ---------------------------------------------------------------- equalised learning rate
 
 EqualConv2d::EqualConv2d(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t stride,
-                         int64_t padding, bool with_bias)
+                         int64_t padding, bool with_bias, Generator& gen)
     : scale(1.0 / std::sqrt(double(in_channel * kernel_size * kernel_size))), stride(stride), padding(padding) {
   SG_CHECK(in_channel > 0 && out_channel > 0 && kernel_size > 0, "EqualConv2d: channels (", in_channel, ", ",
            out_channel, ") and kernel size (", kernel_size, ") must be positive");
-  weight = register_parameter("weight", randn_weight({out_channel, in_channel, kernel_size, kernel_size}));
+  weight = register_parameter("weight", randn({out_channel, in_channel, kernel_size, kernel_size}, gen));
   if (with_bias) bias = register_parameter("bias", zeros({out_channel}));
 }
 
@@ -127,12 +124,12 @@ Tensor EqualConv2d::forward(const Tensor& x) {
 }
 
 EqualLinear::EqualLinear(int64_t in_dim, int64_t out_dim, bool with_bias, double bias_init, double lr_mul,
-                         bool activation)
+                         bool activation, Generator& gen)
     : scale(1.0 / std::sqrt(double(in_dim)) * lr_mul), lr_mul(lr_mul), activation(activation) {
   SG_CHECK(in_dim > 0 && out_dim > 0, "EqualLinear: dimensions (", in_dim, ", ", out_dim, ") must be positive");
   SG_CHECK(lr_mul > 0, "EqualLinear: lr_mul must be positive, got ", lr_mul);
   SG_CHECK(with_bias || !activation, "EqualLinear: the fused_lrelu activation needs a bias");
-  Tensor w = randn_weight({out_dim, in_dim});
+  Tensor w = randn({out_dim, in_dim}, gen);
   if (lr_mul != 1.0) w = w / lr_mul;
   weight = register_parameter("weight", w);
   if (with_bias) bias = register_parameter("bias", full({out_dim}, bias_init));
@@ -147,7 +144,7 @@ Tensor EqualLinear::forward(const Tensor& x) {
 
 ModulatedConv2d::ModulatedConv2d(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t style_dim,
                                  bool demodulate, bool upsample, bool downsample,
-                                 const std::vector<double>& blur_kernel)
+                                 const std::vector<double>& blur_kernel, Generator& gen)
     : in_channel(in_channel),
       out_channel(out_channel),
       kernel_size(kernel_size),
@@ -167,8 +164,10 @@ ModulatedConv2d::ModulatedConv2d(int64_t in_channel, int64_t out_channel, int64_
     const int64_t p = (len - factor) + (kernel_size - 1);
     blur = register_module("blur", std::make_shared<Blur>(blur_kernel, floordiv2(p + 1), floordiv2(p)));
   }
-  weight = register_parameter("weight", randn_weight({1, out_channel, in_channel, kernel_size, kernel_size}));
-  if (style_dim > 0) modulation = register_module("modulation", std::make_shared<EqualLinear>(style_dim, in_channel, true, 1.0));
+  weight = register_parameter("weight", randn({1, out_channel, in_channel, kernel_size, kernel_size}, gen));
+  if (style_dim > 0)
+    modulation = register_module("modulation",
+                                 std::make_shared<EqualLinear>(style_dim, in_channel, true, 1.0, 1.0, false, gen));
 }
 
 Tensor ModulatedConv2d::forward(const Tensor& x, const Tensor& style) {
@@ -210,22 +209,23 @@ Tensor ModulatedConv2d::forward(const Tensor& x, const Tensor& style) {
   return ungrouped(conv2d(grouped(x), wg, Tensor(), o));
 }
 
-NoiseInjection::NoiseInjection() { weight = register_parameter("weight", zeros({1})); }
+NoiseInjection::NoiseInjection(Generator& gen) : gen_(&gen) { weight = register_parameter("weight", zeros({1})); }
 
 Tensor NoiseInjection::forward(const Tensor& image, const Tensor& given) {
   SG_CHECK(image.dim() == 4, "NoiseInjection: image must be [N, C, H, W], got ", image.str());
   Tensor noise = given;
   if (!noise.defined())
-    noise = randn({image.size(0), 1, image.size(2), image.size(3)}, default_generator(), image.dtype());
+    noise = randn({image.size(0), 1, image.size(2), image.size(3)}, *gen_, image.dtype());
   return image + weight * noise;
 }
 
 StyledConv::StyledConv(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t style_dim,
-                       bool upsample, const std::vector<double>& blur_kernel, bool demodulate, bool inject_noise)
+                       bool upsample, const std::vector<double>& blur_kernel, bool demodulate, bool inject_noise,
+                       Generator& gen)
     : inject_noise(inject_noise) {
   conv = register_module("conv", std::make_shared<ModulatedConv2d>(in_channel, out_channel, kernel_size, style_dim,
-                                                                   demodulate, upsample, false, blur_kernel));
-  noise = register_module("noise", std::make_shared<NoiseInjection>());
+                                                                   demodulate, upsample, false, blur_kernel, gen));
+  noise = register_module("noise", std::make_shared<NoiseInjection>(gen));
   activate = register_module("activate", std::make_shared<FusedLeakyReLU>(out_channel));
 }
 
@@ -235,9 +235,11 @@ Tensor StyledConv::forward(const Tensor& x, const Tensor& style, const Tensor& n
   return activate->forward(out);
 }
 
-ToRGB::ToRGB(int64_t in_channel, int64_t style_dim, bool with_upsample, const std::vector<double>& blur_kernel) {
+ToRGB::ToRGB(int64_t in_channel, int64_t style_dim, bool with_upsample, const std::vector<double>& blur_kernel,
+             Generator& gen) {
   if (with_upsample) upsample = register_module("upsample", std::make_shared<Upsample>(blur_kernel));
-  conv = register_module("conv", std::make_shared<ModulatedConv2d>(in_channel, 3, 1, style_dim, false));
+  conv = register_module("conv", std::make_shared<ModulatedConv2d>(in_channel, 3, 1, style_dim, false, false, false,
+                                                                   blur_kernel, gen));
   bias = register_parameter("bias", zeros({1, 3, 1, 1}));
 }
 
@@ -253,7 +255,7 @@ Tensor ToRGB::forward(const Tensor& x, const Tensor& style, const Tensor& skip) 
 // ---------------------------------------------------------------- the discriminator's layers
 
 ConvLayer::ConvLayer(int64_t in_channel, int64_t out_channel, int64_t kernel_size, bool downsample,
-                     const std::vector<double>& blur_kernel, bool bias, bool activate) {
+                     const std::vector<double>& blur_kernel, bool bias, bool activate, Generator& gen) {
   int64_t stride = 1, padding = kernel_size / 2;
   if (downsample) {
     const int64_t p = (length_of(blur_kernel) - 2) + (kernel_size - 1);
@@ -261,7 +263,7 @@ ConvLayer::ConvLayer(int64_t in_channel, int64_t out_channel, int64_t kernel_siz
     stride = 2;
     padding = 0;
   }
-  push_back(std::make_shared<EqualConv2d>(in_channel, out_channel, kernel_size, stride, padding, bias && !activate));
+  push_back(std::make_shared<EqualConv2d>(in_channel, out_channel, kernel_size, stride, padding, bias && !activate, gen));
   if (activate) {
     if (bias) push_back(std::make_shared<FusedLeakyReLU>(out_channel));
     else push_back(std::make_shared<ScaledLeakyReLU>(0.2));
@@ -269,13 +271,15 @@ ConvLayer::ConvLayer(int64_t in_channel, int64_t out_channel, int64_t kernel_siz
 }
 
 ResBlock::ResBlock(int64_t in_channel, int64_t out_channel, const std::vector<double>& blur_kernel, bool downsample,
-                   double skip_gain)
+                   double skip_gain, Generator& gen)
     : skip_gain(skip_gain) {
-  conv1 = register_module("conv1", std::make_shared<ConvLayer>(in_channel, in_channel, 3));
-  conv2 = register_module("conv2", std::make_shared<ConvLayer>(in_channel, out_channel, 3, downsample, blur_kernel));
+  conv1 = register_module("conv1", std::make_shared<ConvLayer>(in_channel, in_channel, 3, false, blur_kernel, true,
+                                                               true, gen));
+  conv2 = register_module("conv2", std::make_shared<ConvLayer>(in_channel, out_channel, 3, downsample, blur_kernel,
+                                                               true, true, gen));
   if (in_channel != out_channel || downsample)
     skip = register_module("skip", std::make_shared<ConvLayer>(in_channel, out_channel, 1, downsample, blur_kernel,
-                                                              false, false));
+                                                              false, false, gen));
   else
     skip = register_module("skip", std::make_shared<nn::Identity>());
 }
@@ -320,7 +324,7 @@ int64_t stylegan2_generator_channels(int64_t ngf, int64_t r) {
 }
 
 StyleGAN2Discriminator::StyleGAN2Discriminator(int64_t input_nc, int64_t ndf, int64_t size_, int64_t /*n_layers*/,
-                                               bool /*no_antialias*/)
+                                               bool /*no_antialias*/, Generator& gen)
     : size(size_) {
   SG_CHECK(input_nc == 3, "StyleGAN2Discriminator: its first layer takes 3 channels (ConvLayer(3, ...)), got input_nc ",
            input_nc);
@@ -328,17 +332,18 @@ StyleGAN2Discriminator::StyleGAN2Discriminator(int64_t input_nc, int64_t ndf, in
   const std::vector<double> blur_kernel = {1, 3, 3, 1};
   convs = register_module("convs", std::make_shared<nn::Sequential>());
   int64_t in_channel = discriminator_channels(ndf, size);
-  convs->push_back(std::make_shared<ConvLayer>(3, in_channel, 1));
+  convs->push_back(std::make_shared<ConvLayer>(3, in_channel, 1, false, blur_kernel, true, true, gen));
   for (int64_t r = size; r > 4; r /= 2) {
     const int64_t out_channel = discriminator_channels(ndf, r / 2);
-    convs->push_back(std::make_shared<ResBlock>(in_channel, out_channel, blur_kernel));
+    convs->push_back(std::make_shared<ResBlock>(in_channel, out_channel, blur_kernel, true, 1.0, gen));
     in_channel = out_channel;
   }
   const int64_t c4 = discriminator_channels(ndf, 4);
-  final_conv = register_module("final_conv", std::make_shared<ConvLayer>(in_channel, c4, 3));
+  final_conv = register_module("final_conv", std::make_shared<ConvLayer>(in_channel, c4, 3, false, blur_kernel, true,
+                                                                         true, gen));
   final_linear = register_module("final_linear", std::make_shared<nn::Sequential>());
-  final_linear->push_back(std::make_shared<EqualLinear>(c4 * 4 * 4, c4, true, 0.0, 1.0, true));
-  final_linear->push_back(std::make_shared<EqualLinear>(c4, 1));
+  final_linear->push_back(std::make_shared<EqualLinear>(c4 * 4 * 4, c4, true, 0.0, 1.0, true, gen));
+  final_linear->push_back(std::make_shared<EqualLinear>(c4, 1, true, 0.0, 1.0, false, gen));
 }
 
 Tensor StyleGAN2Discriminator::forward(const Tensor& x) {
@@ -350,7 +355,7 @@ Tensor StyleGAN2Discriminator::forward(const Tensor& x) {
 }
 
 StyleGAN2Encoder::StyleGAN2Encoder(int64_t /*input_nc*/, int64_t /*output_nc*/, int64_t ngf, int64_t n_blocks,
-                                   int64_t size, int64_t num_downsampling) {
+                                   int64_t size, int64_t num_downsampling, Generator& gen) {
   SG_CHECK(ngf > 0, "StyleGAN2Generator: ngf must be positive, got ", ngf);
   SG_CHECK(n_blocks >= 0 && num_downsampling >= 0, "StyleGAN2Generator: n_blocks (", n_blocks,
            ") and stylegan2_G_num_downsampling (", num_downsampling, ") must be >= 0");
@@ -358,13 +363,14 @@ StyleGAN2Encoder::StyleGAN2Encoder(int64_t /*input_nc*/, int64_t /*output_nc*/, 
   int64_t r = size;
   convs = register_module("convs", std::make_shared<nn::Sequential>());
   convs->push_back(std::make_shared<nn::Identity>());
-  convs->push_back(std::make_shared<ConvLayer>(3, stylegan2_generator_channels(ngf, r), 1));
+  convs->push_back(std::make_shared<ConvLayer>(3, stylegan2_generator_channels(ngf, r), 1, false, blur_kernel, true,
+                                               true, gen));
   for (int64_t i = 0; i < num_downsampling; ++i, r /= 2)
     convs->push_back(std::make_shared<ResBlock>(stylegan2_generator_channels(ngf, r),
-                                                stylegan2_generator_channels(ngf, r / 2), blur_kernel, true));
+                                                stylegan2_generator_channels(ngf, r / 2), blur_kernel, true, 1.0, gen));
   for (int64_t i = 0; i < n_blocks / 2; ++i) {
     const int64_t c = stylegan2_generator_channels(ngf, r);
-    convs->push_back(std::make_shared<ResBlock>(c, c, blur_kernel, false));
+    convs->push_back(std::make_shared<ResBlock>(c, c, blur_kernel, false, 1.0, gen));
   }
 }
 
@@ -386,7 +392,7 @@ nn::FeaturesAndOutput StyleGAN2Encoder::forward_features(const Tensor& x, std::v
 }
 
 StyleGAN2Decoder::StyleGAN2Decoder(int64_t /*input_nc*/, int64_t /*output_nc*/, int64_t ngf, int64_t n_blocks,
-                                   int64_t size, int64_t num_downsampling, bool inject_noise) {
+                                   int64_t size, int64_t num_downsampling, bool inject_noise, Generator& gen) {
   const std::vector<double> blur_kernel = {1, 3, 3, 1};
   SG_CHECK(num_downsampling >= 0 && (size >> num_downsampling) >= 1, "StyleGAN2Generator: ", num_downsampling,
            " downsamplings do not fit size ", size);
@@ -394,13 +400,14 @@ StyleGAN2Decoder::StyleGAN2Decoder(int64_t /*input_nc*/, int64_t /*output_nc*/, 
   convs = register_module("convs", std::make_shared<nn::Sequential>());
   for (int64_t i = 0; i < n_blocks / 2; ++i) {
     const int64_t c = stylegan2_generator_channels(ngf, r);
-    convs->push_back(std::make_shared<ResBlock>(c, c, blur_kernel, false));
+    convs->push_back(std::make_shared<ResBlock>(c, c, blur_kernel, false, 1.0, gen));
   }
   for (int64_t i = 0; i < num_downsampling; ++i, r *= 2)
     convs->push_back(std::make_shared<StyledConv>(stylegan2_generator_channels(ngf, r),
                                                   stylegan2_generator_channels(ngf, r * 2), 3, 0, true, blur_kernel,
-                                                  true, inject_noise));
-  convs->push_back(std::make_shared<ConvLayer>(stylegan2_generator_channels(ngf, r), 3, 1));
+                                                  true, inject_noise, gen));
+  convs->push_back(std::make_shared<ConvLayer>(stylegan2_generator_channels(ngf, r), 3, 1, false, blur_kernel, true,
+                                               true, gen));
 }
 
 Tensor StyleGAN2Decoder::forward(const Tensor& x, const std::vector<Tensor>& noises) {
@@ -421,11 +428,12 @@ Tensor StyleGAN2Decoder::forward(const Tensor& x, const std::vector<Tensor>& noi
 }
 
 StyleGAN2Generator::StyleGAN2Generator(int64_t input_nc, int64_t output_nc, int64_t ngf, int64_t size,
-                                       int64_t num_downsampling, int64_t n_blocks, bool inject_noise) {
-  encoder = register_module("encoder",
-                            std::make_shared<StyleGAN2Encoder>(input_nc, output_nc, ngf, n_blocks, size, num_downsampling));
+                                       int64_t num_downsampling, int64_t n_blocks, bool inject_noise,
+                                       Generator& gen) {
+  encoder = register_module("encoder", std::make_shared<StyleGAN2Encoder>(input_nc, output_nc, ngf, n_blocks, size,
+                                                                          num_downsampling, gen));
   decoder = register_module("decoder", std::make_shared<StyleGAN2Decoder>(input_nc, output_nc, ngf, n_blocks, size,
-                                                                          num_downsampling, inject_noise));
+                                                                          num_downsampling, inject_noise, gen));
 }
 
 nn::FeaturesAndOutput StyleGAN2Generator::forward_features(const Tensor& x, const std::vector<int64_t>& layers,
@@ -439,20 +447,22 @@ nn::FeaturesAndOutput StyleGAN2Generator::forward_features(const Tensor& x, cons
 
 std::shared_ptr<StyleGAN2Generator> define_G(const std::string& netG, int64_t input_nc, int64_t output_nc,
                                              int64_t ngf, int64_t load_size, int64_t crop_size,
-                                             int64_t num_downsampling) {
+                                             int64_t num_downsampling, Generator& gen) {
   SG_CHECK(netG == "stylegan2" || netG == "smallstylegan2", "define_G: netG '", netG,
            "' is not a StyleGAN2 generator (stylegan2, smallstylegan2)");
   const int64_t n_blocks = netG == "smallstylegan2" ? 2 : 6;
   const bool inject_noise = netG.find("small") == std::string::npos;
   return std::make_shared<StyleGAN2Generator>(input_nc, output_nc, ngf, stylegan2_size(load_size, crop_size),
-                                              num_downsampling, n_blocks, inject_noise);
+                                              num_downsampling, n_blocks, inject_noise, gen);
 }
 
 std::shared_ptr<StyleGAN2Discriminator> define_D(const std::string& netD, int64_t input_nc, int64_t ndf,
-                                                 int64_t load_size, int64_t crop_size, int64_t n_layers_D) {
+                                                 int64_t load_size, int64_t crop_size, int64_t n_layers_D,
+                                                 Generator& gen) {
   SG_CHECK(netD == "stylegan2" || netD == "tilestylegan2", "define_D: netD '", netD,
            "' is not a StyleGAN2 discriminator (stylegan2, tilestylegan2)");
-  return std::make_shared<StyleGAN2Discriminator>(input_nc, ndf, stylegan2_size(load_size, crop_size), n_layers_D);
+  return std::make_shared<StyleGAN2Discriminator>(input_nc, ndf, stylegan2_size(load_size, crop_size), n_layers_D,
+                                                  false, gen);
 }
 
 }  // namespace sg::models::stylegan

@@ -17,7 +17,9 @@
 //
 // Initialisation is the constructors' own (define_G / define_D skip init_net for
 // stylegan2): every weight torch.randn, biases zero (EqualLinear: bias_init),
-// noise weights zero, drawn from default_generator() (manual_seed first).
+// noise weights zero, drawn from the Generator each constructor is given (by
+// default default_generator(); CUTModel passes its own), so that a model built
+// from a seeded Generator does not depend on the global one.
 //
 // Only what define_G / define_D can build is here: netD 'stylegan2' and
 // 'tilestylegan2' both make a plain StyleGAN2Discriminator (the "patch" and
@@ -32,6 +34,11 @@
 #include <vector>
 
 #include "nn/layers.h"
+
+namespace sg {
+class Generator;
+Generator& default_generator();
+}  // namespace sg
 
 namespace sg::models::stylegan {
 
@@ -101,7 +108,7 @@ class Blur : public nn::Module {
 class EqualConv2d : public nn::Module {
  public:
   EqualConv2d(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t stride = 1, int64_t padding = 0,
-              bool bias = true);
+              bool bias = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
   double scale;
@@ -115,7 +122,7 @@ class EqualConv2d : public nn::Module {
 class EqualLinear : public nn::Module {
  public:
   EqualLinear(int64_t in_dim, int64_t out_dim, bool bias = true, double bias_init = 0.0, double lr_mul = 1.0,
-              bool activation = false);
+              bool activation = false, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
   double scale, lr_mul;
@@ -134,7 +141,7 @@ class ModulatedConv2d : public nn::Module {
  public:
   ModulatedConv2d(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t style_dim,
                   bool demodulate = true, bool upsample = false, bool downsample = false,
-                  const std::vector<double>& blur_kernel = {1, 3, 3, 1});
+                  const std::vector<double>& blur_kernel = {1, 3, 3, 1}, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return forward(x, Tensor()); }
   Tensor forward(const Tensor& x, const Tensor& style);
   Tensor weight;
@@ -146,14 +153,17 @@ class ModulatedConv2d : public nn::Module {
 };
 
 // NoiseInjection: image + weight * noise, weight [1] (zero). forward(image) draws
-// noise [N, 1, H, W] ~ N(0, 1) from default_generator(), as torch's normal_();
-// forward(image, noise) takes it given (tests, reproducible runs).
+// noise [N, 1, H, W] ~ N(0, 1) from `gen` (as torch's normal_(); it must outlive
+// the module); forward(image, noise) takes it given (tests, reproducible runs).
 class NoiseInjection : public nn::Module {
  public:
-  NoiseInjection();
+  explicit NoiseInjection(Generator& gen = default_generator());
   Tensor forward(const Tensor& image) override { return forward(image, Tensor()); }
   Tensor forward(const Tensor& image, const Tensor& noise);
   Tensor weight;
+
+ private:
+  Generator* gen_;
 };
 
 // StyledConv(in, out, kernel_size, style_dim=None, upsample=False, blur_kernel,
@@ -163,7 +173,7 @@ class StyledConv : public nn::Module {
  public:
   StyledConv(int64_t in_channel, int64_t out_channel, int64_t kernel_size, int64_t style_dim = 0,
              bool upsample = false, const std::vector<double>& blur_kernel = {1, 3, 3, 1}, bool demodulate = true,
-             bool inject_noise = true);
+             bool inject_noise = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return forward(x, Tensor(), Tensor()); }
   // style undefined: none; noise undefined: drawn (when inject_noise).
   Tensor forward(const Tensor& x, const Tensor& style, const Tensor& noise);
@@ -179,7 +189,7 @@ class StyledConv : public nn::Module {
 class ToRGB : public nn::Module {
  public:
   ToRGB(int64_t in_channel, int64_t style_dim, bool upsample = true,
-        const std::vector<double>& blur_kernel = {1, 3, 3, 1});
+        const std::vector<double>& blur_kernel = {1, 3, 3, 1}, Generator& gen = default_generator());
   Tensor forward(const Tensor& x, const Tensor& style, const Tensor& skip = Tensor());
   std::shared_ptr<Upsample> upsample;  // null unless upsample
   std::shared_ptr<ModulatedConv2d> conv;
@@ -194,7 +204,8 @@ class ToRGB : public nn::Module {
 class ConvLayer : public nn::Sequential {
  public:
   ConvLayer(int64_t in_channel, int64_t out_channel, int64_t kernel_size, bool downsample = false,
-            const std::vector<double>& blur_kernel = {1, 3, 3, 1}, bool bias = true, bool activate = true);
+            const std::vector<double>& blur_kernel = {1, 3, 3, 1}, bool bias = true, bool activate = true,
+            Generator& gen = default_generator());
 };
 
 // ResBlock(in, out, blur_kernel, downsample=True, skip_gain=1.0): conv1 =
@@ -204,7 +215,7 @@ class ConvLayer : public nn::Sequential {
 class ResBlock : public nn::Module {
  public:
   ResBlock(int64_t in_channel, int64_t out_channel, const std::vector<double>& blur_kernel = {1, 3, 3, 1},
-           bool downsample = true, double skip_gain = 1.0);
+           bool downsample = true, double skip_gain = 1.0, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<ConvLayer> conv1, conv2;
   std::shared_ptr<nn::Module> skip;
@@ -228,7 +239,7 @@ int64_t stylegan2_size(int64_t load_size, int64_t crop_size);
 class StyleGAN2Discriminator : public nn::Module {
  public:
   StyleGAN2Discriminator(int64_t input_nc, int64_t ndf, int64_t size, int64_t n_layers = 3,
-                         bool no_antialias = false);
+                         bool no_antialias = false, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
   std::shared_ptr<nn::Sequential> convs;
   std::shared_ptr<ConvLayer> final_conv;
@@ -249,7 +260,7 @@ int64_t stylegan2_generator_channels(int64_t ngf, int64_t resolution);
 class StyleGAN2Encoder : public nn::Module {
  public:
   StyleGAN2Encoder(int64_t input_nc, int64_t output_nc, int64_t ngf, int64_t n_blocks, int64_t size,
-                   int64_t num_downsampling);
+                   int64_t num_downsampling, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return convs->forward(x); }
   // forward(input, layers, get_features=True): the output and the outputs of the
   // layers listed, in layer order; -1 taps the last layer (the official appends
@@ -265,7 +276,7 @@ class StyleGAN2Encoder : public nn::Module {
 class StyleGAN2Decoder : public nn::Module {
  public:
   StyleGAN2Decoder(int64_t input_nc, int64_t output_nc, int64_t ngf, int64_t n_blocks, int64_t size,
-                   int64_t num_downsampling, bool inject_noise = true);
+                   int64_t num_downsampling, bool inject_noise = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return forward(x, {}); }
   // noises: empty (drawn), or one [N, 1, H, W] per StyledConv, in order (H, W its output's).
   Tensor forward(const Tensor& x, const std::vector<Tensor>& noises);
@@ -276,7 +287,7 @@ class StyleGAN2Decoder : public nn::Module {
 class StyleGAN2Generator : public nn::Module {
  public:
   StyleGAN2Generator(int64_t input_nc, int64_t output_nc, int64_t ngf, int64_t size, int64_t num_downsampling = 1,
-                     int64_t n_blocks = 6, bool inject_noise = true);
+                     int64_t n_blocks = 6, bool inject_noise = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return decoder->forward(encoder->forward(x)); }
   // forward(input, layers, encode_only): features are the encoder's layers (CUT's
   // nce_layers; SinCUT 0,2,4); output is the fake, undefined with encode_only.
@@ -290,10 +301,12 @@ class StyleGAN2Generator : public nn::Module {
 // define_G for netG 'stylegan2' (n_blocks 6, noise) | 'smallstylegan2' (n_blocks 2;
 // "small" in the name: no noise injection), with --load_size, --crop_size and
 // --stylegan2_G_num_downsampling; define_D for netD 'stylegan2' | 'tilestylegan2'.
+// `gen` draws the weights (and, for G, the noise of its forwards).
 std::shared_ptr<StyleGAN2Generator> define_G(const std::string& netG, int64_t input_nc, int64_t output_nc,
                                              int64_t ngf, int64_t load_size, int64_t crop_size,
-                                             int64_t num_downsampling);
+                                             int64_t num_downsampling, Generator& gen = default_generator());
 std::shared_ptr<StyleGAN2Discriminator> define_D(const std::string& netD, int64_t input_nc, int64_t ndf,
-                                                 int64_t load_size, int64_t crop_size, int64_t n_layers_D = 3);
+                                                 int64_t load_size, int64_t crop_size, int64_t n_layers_D = 3,
+                                                 Generator& gen = default_generator());
 
 }  // namespace sg::models::stylegan

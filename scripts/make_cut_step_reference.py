@@ -186,21 +186,81 @@ def encode(netG, x, layers):
     raise ValueError("nce layer out of range")
 
 
-class CUT:
-    def __init__(self, netG, netD, netF, mode, ids_per_call, flips, batch_size):
+class TrainStep:
+    """What cut_model.py's CUTModel does around the losses, which SinCUTModel
+    inherits (scripts/make_sincut_step_reference.py subclasses this):
+    calculate_NCE_loss, data_dependent_initialize, optimize_parameters, with
+    Adam(lr, betas) for G, D and F. Subclasses give forward, compute_D_loss,
+    compute_G_loss, encode (netG(x, nce_layers, encode_only=True)) and
+    loss_names; the patch ids of each calculate_NCE_loss call are given
+    (ids_per_call, in call order), as the C++ tests inject them."""
+    flip_equivariance = False
+    all_negatives_from_minibatch = False
+
+    def __init__(self, netG, netD, netF, ids_per_call, lr, betas, nce_layers, num_patches, batch_size):
         self.netG, self.netD, self.netF = netG, netD, netF
-        fast = mode == "fastcut"
-        self.lambda_GAN, self.lambda_NCE = 1.0, (10.0 if fast else 1.0)
-        self.nce_idt, self.flip_equivariance = not fast, fast
-        self.nce_T, self.batch_size = 0.07, batch_size
-        self.ids_per_call, self.flips = list(ids_per_call), list(flips)
-        self.gan = GANLoss("lsgan")
-        self.optimizer_G = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        self.optimizer_D = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.ids_per_call = list(ids_per_call)
+        self.nce_layers, self.num_patches, self.batch_size = nce_layers, num_patches, batch_size
+        self.nce_T = 0.07
+        self.adam = dict(lr=lr, betas=betas)
+        self.optimizer_G = torch.optim.Adam(netG.parameters(), **self.adam)
+        self.optimizer_D = torch.optim.Adam(netD.parameters(), **self.adam)
         self.optimizer_F = None
 
     def set_input(self, A, B):
         self.real_A, self.real_B = A, B
+
+    def calculate_NCE_loss(self, src, tgt):
+        feat_q = self.encode(tgt)
+        if self.flip_equivariance and self.flipped_for_equivariance:
+            feat_q = [torch.flip(f, [3]) for f in feat_q]
+        feat_k = self.encode(src)
+        feat_k_pool, sample_ids = self.netF(feat_k, self.num_patches, self.ids_per_call.pop(0))
+        feat_q_pool, _ = self.netF(feat_q, self.num_patches, sample_ids)
+        total = 0.0
+        for f_q, f_k in zip(feat_q_pool, feat_k_pool):
+            loss = patch_nce_loss(f_q, f_k, self.batch_size, self.nce_T, self.all_negatives_from_minibatch)
+            total += (loss * self.lambda_NCE).mean()
+        return total / len(self.nce_layers)
+
+    def data_dependent_initialize(self, A, B):
+        self.set_input(A, B)
+        self.forward()
+        self.compute_D_loss().backward()
+        self.compute_G_loss().backward()
+        self.optimizer_F = torch.optim.Adam(self.netF.parameters(), **self.adam)
+
+    def optimize_parameters(self):
+        self.forward()
+        set_requires_grad([self.netD], True)
+        self.optimizer_D.zero_grad()
+        self.loss_D = self.compute_D_loss()
+        self.loss_D.backward()
+        self.optimizer_D.step()
+        set_requires_grad([self.netD], False)
+        self.optimizer_G.zero_grad()
+        self.optimizer_F.zero_grad()
+        self.loss_G = self.compute_G_loss()
+        self.loss_G.backward()
+        self.optimizer_G.step()
+        self.optimizer_F.step()
+
+    def losses(self):
+        return collections.OrderedDict((n, float(getattr(self, "loss_" + n))) for n in self.loss_names)
+
+
+class CUT(TrainStep):
+    def __init__(self, netG, netD, netF, mode, ids_per_call, flips, batch_size):
+        super().__init__(netG, netD, netF, ids_per_call, 2e-4, (0.5, 0.999), NCE_LAYERS, NUM_PATCHES, batch_size)
+        fast = mode == "fastcut"
+        self.lambda_GAN, self.lambda_NCE = 1.0, (10.0 if fast else 1.0)
+        self.nce_idt, self.flip_equivariance = not fast, fast
+        self.flips = list(flips)
+        self.gan = GANLoss("lsgan")
+        self.loss_names = ["G_GAN", "D_real", "D_fake", "G", "NCE"] + (["NCE_Y"] if self.nce_idt else [])
+
+    def encode(self, x):
+        return encode(self.netG, x, self.nce_layers)
 
     def forward(self):
         self.real = torch.cat((self.real_A, self.real_B), 0) if self.nce_idt else self.real_A
@@ -230,44 +290,6 @@ class CUT:
         self.loss_G = self.loss_G_GAN + both
         return self.loss_G
 
-    def calculate_NCE_loss(self, src, tgt):
-        feat_q = encode(self.netG, tgt, NCE_LAYERS)
-        if self.flip_equivariance and self.flipped_for_equivariance:
-            feat_q = [torch.flip(f, [3]) for f in feat_q]
-        feat_k = encode(self.netG, src, NCE_LAYERS)
-        feat_k_pool, sample_ids = self.netF(feat_k, NUM_PATCHES, self.ids_per_call.pop(0))
-        feat_q_pool, _ = self.netF(feat_q, NUM_PATCHES, sample_ids)
-        total = 0.0
-        for f_q, f_k in zip(feat_q_pool, feat_k_pool):
-            total += (patch_nce_loss(f_q, f_k, self.batch_size, self.nce_T) * self.lambda_NCE).mean()
-        return total / len(NCE_LAYERS)
-
-    def data_dependent_initialize(self, A, B):
-        self.set_input(A, B)
-        self.forward()
-        self.compute_D_loss().backward()
-        self.compute_G_loss().backward()
-        self.optimizer_F = torch.optim.Adam(self.netF.parameters(), lr=2e-4, betas=(0.5, 0.999))
-
-    def optimize_parameters(self):
-        self.forward()
-        set_requires_grad([self.netD], True)
-        self.optimizer_D.zero_grad()
-        self.loss_D = self.compute_D_loss()
-        self.loss_D.backward()
-        self.optimizer_D.step()
-        set_requires_grad([self.netD], False)
-        self.optimizer_G.zero_grad()
-        self.optimizer_F.zero_grad()
-        self.loss_G = self.compute_G_loss()
-        self.loss_G.backward()
-        self.optimizer_G.step()
-        self.optimizer_F.step()
-
-    def losses(self):
-        names = ["G_GAN", "D_real", "D_fake", "G", "NCE"] + (["NCE_Y"] if self.nce_idt else [])
-        return collections.OrderedDict((n, float(getattr(self, "loss_" + n))) for n in names)
-
 
 # ---------------------------------------------------------- helpers
 
@@ -286,8 +308,20 @@ def put_state(out, prefix, named_nets):
             out[f"{prefix}.{name}.{key}"] = t.detach().float() if t.is_floating_point() else t.detach().clone()
 
 
-def spatial_sizes(netG, x):
-    return [f.shape[2] * f.shape[3] for f in encode(netG, x, NCE_LAYERS)]
+def put_losses(out, prefix, model):
+    for name, v in model.losses().items():
+        out[f"{prefix}.{name}"] = torch.tensor([v], dtype=torch.float32)
+
+
+def draw_patch_ids(out, feats, num_patches, calls):
+    """The patch ids of `calls` calculate_NCE_loss calls (the official's
+    np.random.permutation per layer), stored as ids.call<c>.layer<l>."""
+    sizes = [f.shape[2] * f.shape[3] for f in feats]
+    ids = [[np.random.permutation(n)[:num_patches] for n in sizes] for _ in range(calls)]
+    for c, per_layer in enumerate(ids):
+        for l, i in enumerate(per_layer):
+            out[f"ids.call{c}.layer{l}"] = torch.tensor(i, dtype=torch.long)
+    return ids
 
 
 def cut_reference(mode, batch_size, seed, antialias=False):
@@ -306,12 +340,8 @@ def cut_reference(mode, batch_size, seed, antialias=False):
     init_weights(netD, "xavier", 0.02)
     netG, netD = f32_rounded(netG), f32_rounded(netD)
     netF = PatchSampleF(True, "xavier", 0.02, NETF_NC)
-    sizes = spatial_sizes(netG, A)
     calls = 2 if mode == "fastcut" else 4  # data_dependent_initialize's G loss, then optimize_parameters'
-    ids = [[np.random.permutation(n)[:NUM_PATCHES] for n in sizes] for _ in range(calls)]
-    for c, per_layer in enumerate(ids):
-        for l, i in enumerate(per_layer):
-            out[f"ids.call{c}.layer{l}"] = torch.tensor(i, dtype=torch.long)
+    ids = draw_patch_ids(out, encode(netG, A, NCE_LAYERS), NUM_PATCHES, calls)
     flips = [0, 1] if mode == "fastcut" else []
     if flips:
         out["flip"] = torch.tensor(flips, dtype=torch.float32)
@@ -319,11 +349,9 @@ def cut_reference(mode, batch_size, seed, antialias=False):
     put_state(out, "init", [("G", netG), ("D", netD)])
     model.data_dependent_initialize(A, B)
     put_state(out, "init", [("F", netF)])
-    for name, v in model.losses().items():
-        out[f"ddi.loss.{name}"] = torch.tensor([v], dtype=torch.float32)
+    put_losses(out, "ddi.loss", model)
     model.optimize_parameters()
-    for name, v in model.losses().items():
-        out[f"loss.{name}"] = torch.tensor([v], dtype=torch.float32)
+    put_losses(out, "loss", model)
     put_state(out, "after", [("G", netG), ("D", netD), ("F", netF)])
     print(mode, {n: round(v, 6) for n, v in model.losses().items()})
     return out

@@ -3,8 +3,10 @@
 taesungp/contrastive-unpaired-translation's --model sincut (models/sincut_model.py
 on top of models/cut_model.py; networks.py GANLoss 'nonsaturating'), written
 here in torch from those published definitions. The StyleGAN2-style networks
-are the classes of scripts/make_stylegan_reference.py, PatchSampleF and
-PatchNCE those of scripts/make_cut_step_reference.py.
+are the classes of scripts/make_stylegan_reference.py; PatchSampleF, PatchNCE,
+CUT's training iteration (TrainStep, which SinCUT extends) and the helpers that
+draw the patch ids and store losses and weights are those of
+scripts/make_cut_step_reference.py.
 
     /usr/bin/python3 scripts/make_sincut_step_reference.py     (Debian's torch 1.13)
 
@@ -47,9 +49,8 @@ import torch
 import torch.nn.functional as Fn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_cut_step_reference import PatchSampleF, patch_nce_loss  # noqa: E402
+from make_cut_step_reference import PatchSampleF, TrainStep, draw_patch_ids, put_losses, put_state  # noqa: E402
 from make_cyclegan_reference import hashed_input  # noqa: E402
-from make_cyclegan_step_reference import set_requires_grad  # noqa: E402
 from make_reference import write_safetensors  # noqa: E402
 from make_stylegan_reference import StyleGAN2Discriminator, StyleGAN2Generator, StyledConv, net_size  # noqa: E402
 
@@ -85,15 +86,20 @@ def gan_loss(prediction, target_is_real):
     return Fn.softplus(-prediction if target_is_real else prediction).view(bs, -1).mean(dim=1)
 
 
-class SinCUT:
+class SinCUT(TrainStep):
+    """sincut_model.py on top of cut_model.py: TrainStep's iteration with R1 in
+    D's loss and the identity L1 in G's."""
+    all_negatives_from_minibatch = True  # sincut_model.py's default
+
     def __init__(self, netG, netD, netF, ids_per_call, noises):
-        self.netG, self.netD, self.netF = netG, netD, netF
-        self.lambda_GAN, self.lambda_NCE, self.nce_T = 1.0, 4.0, 0.07
+        super().__init__(netG, netD, netF, ids_per_call, 0.002, (0.0, 0.99), NCE_LAYERS, NUM_PATCHES, BATCH)
+        self.lambda_GAN, self.lambda_NCE = 1.0, 4.0
         self.lambda_R1, self.lambda_identity = LAMBDA_R1, 1.0
-        self.ids_per_call, self.noises = list(ids_per_call), list(noises)
-        self.optimizer_G = torch.optim.Adam(netG.parameters(), lr=0.002, betas=(0.0, 0.99))
-        self.optimizer_D = torch.optim.Adam(netD.parameters(), lr=0.002, betas=(0.0, 0.99))
-        self.optimizer_F = None
+        self.noises = list(noises)
+        self.loss_names = ["G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y", "D_R1", "idt"]
+
+    def encode(self, x):
+        return self.netG.encoder(x, self.nce_layers)[1]  # netG(x, nce_layers, encode_only=True)
 
     def styled(self):
         return [m for m in self.netG.decoder.convs if isinstance(m, StyledConv)]
@@ -125,42 +131,6 @@ class SinCUT:
         self.loss_idt = Fn.l1_loss(self.idt_B, self.real_B) * self.lambda_identity
         return self.loss_G + self.loss_idt
 
-    def calculate_NCE_loss(self, src, tgt):
-        _, feat_q = self.netG.encoder(tgt, NCE_LAYERS)  # netG(tgt, nce_layers, encode_only=True)
-        _, feat_k = self.netG.encoder(src, NCE_LAYERS)
-        feat_k_pool, sample_ids = self.netF(feat_k, NUM_PATCHES, self.ids_per_call.pop(0))
-        feat_q_pool, _ = self.netF(feat_q, NUM_PATCHES, sample_ids)
-        total = 0.0
-        for f_q, f_k in zip(feat_q_pool, feat_k_pool):
-            total += (patch_nce_loss(f_q, f_k, BATCH, self.nce_T, True) * self.lambda_NCE).mean()
-        return total / len(NCE_LAYERS)
-
-    def data_dependent_initialize(self, A, B):
-        self.real_A, self.real_B = A, B
-        self.forward()
-        self.compute_D_loss().backward()
-        self.compute_G_loss().backward()
-        self.optimizer_F = torch.optim.Adam(self.netF.parameters(), lr=0.002, betas=(0.0, 0.99))
-
-    def optimize_parameters(self):
-        self.forward()
-        set_requires_grad([self.netD], True)
-        self.optimizer_D.zero_grad()
-        self.loss_D = self.compute_D_loss()
-        self.loss_D.backward()
-        self.optimizer_D.step()
-        set_requires_grad([self.netD], False)
-        self.optimizer_G.zero_grad()
-        self.optimizer_F.zero_grad()
-        self.loss_G = self.compute_G_loss()
-        self.loss_G.backward()
-        self.optimizer_G.step()
-        self.optimizer_F.step()
-
-    def losses(self):
-        names = ["G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y", "D_R1", "idt"]
-        return collections.OrderedDict((n, float(getattr(self, "loss_" + n))) for n in names)
-
 
 def main():
     torch.set_num_threads(1)
@@ -177,21 +147,13 @@ def main():
     _, feats = netG.encoder(A, NCE_LAYERS)
     netF.create_mlp(feats)
     hashed_parameters(netF, "F")
-    sizes = [f.shape[2] * f.shape[3] for f in feats]
-    ids = [[np.random.permutation(n)[:NUM_PATCHES] for n in sizes] for _ in range(4)]
-    for c, per_layer in enumerate(ids):
-        for l, i in enumerate(per_layer):
-            out[f"ids.call{c}.layer{l}"] = torch.tensor(i, dtype=torch.long)
+    ids = draw_patch_ids(out, feats, NUM_PATCHES, 4)
     model = SinCUT(netG, netD, netF, ids, noises)
     model.data_dependent_initialize(A, B)
-    for name, v in model.losses().items():
-        out[f"ddi.loss.{name}"] = torch.tensor([v], dtype=torch.float32)
+    put_losses(out, "ddi.loss", model)
     model.optimize_parameters()
-    for name, v in model.losses().items():
-        out[f"loss.{name}"] = torch.tensor([v], dtype=torch.float32)
-    for name, net in (("G", netG), ("D", netD), ("F", netF)):
-        for key, t in net.state_dict().items():
-            out[f"after.{name}.{key}"] = t.detach().float() if t.is_floating_point() else t.detach().clone()
+    put_losses(out, "loss", model)
+    put_state(out, "after", [("G", netG), ("D", netD), ("F", netF)])
     print({n: round(v, 6) for n, v in model.losses().items()})
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, "sincut.safetensors")

@@ -287,6 +287,101 @@ TEST_CASE("cut step: names, visuals, optimizers, and the official order of a ste
   CHECK(swapped.real_A.impl_ptr() == B.impl_ptr());
 }
 
+TEST_CASE("cut step: data_dependent_initialize makes F's MLPs per NCE layer and optimizer_F, once, without a step") {
+  CUTOptions o = narrow_options("CUT");
+  o.netF_nc = 12;  // not a channel count of G, so that a swapped dimension shows
+  o.lr = 1e-3;     // optimizer_F's settings come from the options, as G's and D's
+  o.beta1 = 0.25;
+  o.beta2 = 0.75;
+  Generator gen(11);
+  CUTModel model(o, gen);
+  REQUIRE(model.netF->use_mlp);
+  CHECK_FALSE(model.netF->mlp_init());
+  CHECK(model.netF->num_mlps() == 0);
+  CHECK(model.netF->state_dict().empty());
+  CHECK_FALSE(model.optimizer_F);
+  NamedTensors g_before, d_before;
+  for (auto& [key, t] : model.netG->state_dict()) g_before.push_back({key, t.clone()});
+  for (auto& [key, t] : model.netD->state_dict()) d_before.push_back({key, t.clone()});
+
+  const Tensor A = hashed_input({1, 3, 32, 32}, 21), B = hashed_input({1, 3, 32, 32}, 22);
+  model.data_dependent_initialize(A, B);
+
+  // One MLP per NCE layer (0, 4, 8, 12, 16 of resnet_6blocks at ngf 4): Linear(C_l, nc),
+  // ReLU, Linear(nc, nc), C_l the tap's channels: the padded image (3), the first
+  // downsampling (2 ngf), the second's norm (4 ngf), a residual block (4 ngf), the
+  // first transposed convolution (2 ngf); the official keys mlp_<l>.0 and mlp_<l>.2.
+  const std::vector<int64_t> in_channels = {3, 8, 16, 16, 8};
+  REQUIRE(model.netF->mlp_init());
+  REQUIRE(model.netF->num_mlps() == in_channels.size());
+  const std::vector<Tensor> feats = model.nce_features(A);
+  std::vector<std::pair<std::string, Shape>> want_keys;
+  for (size_t l = 0; l < in_channels.size(); ++l) {
+    INFO("layer ", model.nce_layers[l]);
+    CHECK(feats[l].size(1) == in_channels[l]);
+    const std::string m = "mlp_" + std::to_string(l);
+    want_keys.insert(want_keys.end(), {{m + ".0.weight", Shape{12, in_channels[l]}},
+                                       {m + ".0.bias", Shape{12}},
+                                       {m + ".2.weight", Shape{12, 12}},
+                                       {m + ".2.bias", Shape{12}}});
+    CHECK(dynamic_cast<const nn::ReLU*>((*model.netF->mlp(l))[1].get()));
+  }
+  std::vector<std::pair<std::string, Shape>> got_keys;
+  for (auto& [key, t] : model.netF->state_dict()) got_keys.push_back({key, t.shape()});
+  CHECK(got_keys == want_keys);
+
+  // optimizer_F: Adam over exactly F's parameters, in order, with the options' settings, not stepped.
+  REQUIRE(model.optimizer_F);
+  const std::vector<Tensor> f_params = model.netF->parameters(), opt_params = model.optimizer_F->params();
+  REQUIRE(opt_params.size() == f_params.size());
+  for (size_t i = 0; i < f_params.size(); ++i) CHECK(opt_params[i].impl_ptr() == f_params[i].impl_ptr());
+  CHECK(model.optimizer_F->options().lr == 1e-3);
+  CHECK(model.optimizer_F->options().beta1 == 0.25);
+  CHECK(model.optimizer_F->options().beta2 == 0.75);
+  CHECK(model.optimizer_F->steps(0) == 0);
+  CHECK(model.optimizer_G->steps(0) == 0);
+
+  // It ran the losses' backward (F's and G's parameters have gradients) but
+  // stepped nothing: G and D are as they were built.
+  CHECK(std::isfinite(model.loss_D.item()));
+  CHECK(std::isfinite(model.loss_G.item()));
+  CHECK(f_params[0].grad().defined());
+  CHECK(model.netG->parameters()[0].grad().defined());
+  check_identical(model.netG->state_dict(), g_before, "G after data_dependent_initialize");
+  check_identical(model.netD->state_dict(), d_before, "D after data_dependent_initialize");
+
+  // Twice is an error that changes nothing: the same MLPs, the same optimizer_F.
+  const nn::Adam* optimizer_F = model.optimizer_F.get();
+  CHECK(error_of([&] { model.data_dependent_initialize(A, B); }) ==
+        "CUT.data_dependent_initialize: called twice (once, on the first batch, makes netF's MLPs and optimizer_F)");
+  CHECK(model.optimizer_F.get() == optimizer_F);
+  CHECK(model.netF->parameters()[0].impl_ptr() == f_params[0].impl_ptr());
+  CHECK(model.netF->num_mlps() == in_channels.size());
+
+  // Also where there is no optimizer_F to tell (netF sample, or a test model).
+  CUTOptions so = narrow_options("FastCUT");
+  so.netF = "sample";
+  CUTModel sample(so, gen);
+  sample.data_dependent_initialize(A, B);
+  CHECK_FALSE(sample.optimizer_F);
+  CHECK(error_of([&] { sample.data_dependent_initialize(A, B); }).find("called twice") != std::string::npos);
+  CUTOptions to = narrow_options("CUT");
+  to.isTrain = false;
+  CUTModel test(to, gen);
+  test.data_dependent_initialize(A, B);  // set_input and forward only
+  CHECK(test.fake_B.shape() == Shape{1, 3, 32, 32});
+  CHECK(test.netF->num_mlps() == 0);
+  CHECK(error_of([&] { test.data_dependent_initialize(A, B); }).find("called twice") != std::string::npos);
+
+  // After setup_schedulers, optimizer_F would have no scheduler: an error, before anything is made.
+  CUTModel late(narrow_options("CUT"), gen);
+  late.setup_schedulers({});
+  CHECK(error_of([&] { late.data_dependent_initialize(A, B); }) ==
+        "CUT.data_dependent_initialize: call it before setup_schedulers (optimizer_F needs its scheduler)");
+  CHECK(late.netF->num_mlps() == 0);
+  CHECK_FALSE(late.optimizer_F);
+}
+
 TEST_CASE("cut step: NCE features are the official encoder's: a tap followed by an in-place ReLU is rectified") {
   Generator gen(2);
   CUTModel model(narrow_options("CUT"), gen);

@@ -13,6 +13,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "models/stylegan_networks.h"
+#include "tensor/random.h"
 #include "tests/test_util.h"
 #include "translation/r1_penalty.h"
 #include "weights/json.h"
@@ -521,7 +522,7 @@ TEST_CASE("stylegan: without a style the plain convolution equals the grouped on
   }
 }
 
-TEST_CASE("stylegan: the decoder draws its noise from default_generator() when none is given") {
+TEST_CASE("stylegan: the decoder draws its noise from its Generator (by default default_generator()) if not given") {
   manual_seed(4);
   auto G = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1);
   {
@@ -542,4 +543,53 @@ TEST_CASE("stylegan: the decoder draws its noise from default_generator() when n
   manual_seed(10);
   const Tensor noise = randn({1, 1, 8, 8}, default_generator());
   check_close(G->forward_features(x, {}, false, {noise}).output, a, 1e-6, 1e-7);
+
+  // Built with its own Generator, G draws its noise from that one: the global seed does not matter.
+  Generator own(7);
+  auto H = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1, own);
+  for (auto& [name, p] : H->named_parameters())
+    if (name.find("noise.weight") != std::string::npos) p.fill_(0.5);
+  const GeneratorState before = own.state();
+  manual_seed(10);
+  const Tensor d = H->forward(x);
+  CHECK(own.state() != before);
+  own.set_state(before);
+  manual_seed(11);
+  check_identical(H->forward(x), d, "same Generator state, another global seed");
+  own.set_state(before);
+  const Tensor own_noise = randn({1, 1, 8, 8}, own);
+  check_close(H->forward_features(x, {}, false, {own_noise}).output, d, 1e-6, 1e-7);
+}
+
+TEST_CASE("stylegan: the networks draw their weights from the Generator they are given, not the global one") {
+  auto same_state = [](nn::Module& a, nn::Module& b) {
+    const NamedTensors sa = a.state_dict(), sb = b.state_dict();
+    REQUIRE(sa.size() == sb.size());
+    bool same = true;
+    for (size_t i = 0; i < sa.size(); ++i) same = same && sa[i].second.to_vector() == sb[i].second.to_vector();
+    return same;
+  };
+  Generator g1(3), g2(3), other(4);
+  manual_seed(1);
+  auto G1 = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1, g1);
+  auto D1 = sgan::define_D("stylegan2", 3, 1, 64, 64, 3, g1);
+  manual_seed(2);
+  (void)randn({5}, default_generator());
+  auto G2 = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1, g2);
+  auto D2 = sgan::define_D("stylegan2", 3, 1, 64, 64, 3, g2);
+  CHECK(same_state(*G1, *G2));
+  CHECK(same_state(*D1, *D2));
+  CHECK(g1.state() == g2.state());
+  auto G3 = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1, other);
+  CHECK_FALSE(same_state(*G1, *G3));
+  // The default is default_generator(): manual_seed(3) then gives Generator(3)'s weights.
+  manual_seed(3);
+  auto G4 = sgan::define_G("stylegan2", 3, 3, 1, 64, 64, 1);
+  CHECK(same_state(*G1, *G4));
+  // Every drawing layer takes it: a styled convolution's weight and modulation too.
+  Generator m1(8), m2(8);
+  sgan::ModulatedConv2d c1(4, 5, 3, 6, true, false, false, {1, 3, 3, 1}, m1);
+  manual_seed(9);
+  sgan::ModulatedConv2d c2(4, 5, 3, 6, true, false, false, {1, 3, 3, 1}, m2);
+  CHECK(same_state(c1, c2));
 }

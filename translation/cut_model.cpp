@@ -86,7 +86,7 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
   if (stylegan_G) {
     // define_G skips init_net for stylegan2: the constructors draw their own weights.
     auto G = sg2::define_G(o.netG, o.input_nc, o.output_nc, o.ngf, o.load_size, o.crop_size,
-                           o.stylegan2_G_num_downsampling);
+                           o.stylegan2_G_num_downsampling, gen);
     netG = G;
     n = int64_t(G->encoder->convs->size());
     sg2::StyleGAN2Generator* g = G.get();  // owned by netG, which outlives these
@@ -116,7 +116,7 @@ CUTModel::CUTModel(const CUTOptions& o, Generator& gen)
     SG_CHECK(o.input_nc == o.output_nc, "CUT: nce_idt needs input_nc == output_nc, got ", o.input_nc, " and ",
              o.output_nc);
   if (o.netD == "stylegan2" || o.netD == "tilestylegan2")  // no init_net either
-    netD = sg2::define_D(o.netD, o.output_nc, o.ndf, o.load_size, o.crop_size, o.n_layers_D);
+    netD = sg2::define_D(o.netD, o.output_nc, o.ndf, o.load_size, o.crop_size, o.n_layers_D, gen);
   else
     netD = cg::define_D(o.output_nc, o.ndf, o.netD, o.n_layers_D, o.normD, o.init_type, o.init_gain, o.no_antialias,
                         gen);
@@ -144,21 +144,24 @@ void CUTModel::set_input(const Tensor& A, const Tensor& B) {
 
 void CUTModel::data_dependent_initialize(const Tensor& A, const Tensor& B) {
   SG_CHECK(schedulers.empty(), "CUT.data_dependent_initialize: call it before setup_schedulers (optimizer_F needs its scheduler)");
-  SG_CHECK(!optimizer_F, "CUT.data_dependent_initialize: called twice");
+  SG_CHECK(!data_initialized_, "CUT.data_dependent_initialize: called twice (once, on the first batch, makes netF's "
+           "MLPs and optimizer_F)");
   set_input(A, B);
   forward();
-  if (!opt.isTrain) return;
-  compute_D_loss().backward();
-  compute_G_loss().backward();
-  if (opt.lambda_NCE > 0.0 && !netF->parameters().empty()) {
-    // netF sample has no parameters: the official would fail here (Adam of an
-    // empty list); there is simply nothing to optimise.
-    nn::Adam::Options adam;
-    adam.lr = opt.lr;
-    adam.beta1 = opt.beta1;
-    adam.beta2 = opt.beta2;
-    optimizer_F = std::make_unique<nn::Adam>(netF->parameters(), adam);
+  if (opt.isTrain) {
+    compute_D_loss().backward();
+    compute_G_loss().backward();
+    if (opt.lambda_NCE > 0.0 && !netF->parameters().empty()) {
+      // netF sample has no parameters: the official would fail here (Adam of an
+      // empty list); there is simply nothing to optimise.
+      nn::Adam::Options adam;
+      adam.lr = opt.lr;
+      adam.beta1 = opt.beta1;
+      adam.beta2 = opt.beta2;
+      optimizer_F = std::make_unique<nn::Adam>(netF->parameters(), adam);
+    }
   }
+  data_initialized_ = true;
 }
 
 void CUTModel::forward() {

@@ -79,12 +79,13 @@ class CUTModel : public BaseModel {
  public:
   // Builds netG (define_G), netF (define_F) and, training, netD (define_D), all
   // initialised in that order as the official constructor, GANLoss, and
-  // optimizer_G, optimizer_D. The ResNet / PatchGAN networks and F draw from
-  // `gen`; the StyleGAN2 ones (stylegan2, smallstylegan2) from
-  // default_generator(), as their constructors' torch.randn. `gen` also draws
-  // FastCUT's flips and F's patch positions (the official np.random); it must
-  // outlive the model. A bad option (an NCE layer out of G's range, an unknown
-  // netG, ...) is one error line.
+  // optimizer_G, optimizer_D. Every network draws its weights from `gen` (the
+  // ResNet / PatchGAN ones and F in init_net, the StyleGAN2 ones in their
+  // constructors, as torch.randn); `gen` also draws FastCUT's flips, F's patch
+  // positions (the official np.random) and the StyleGAN2 decoder's noise (its
+  // normal_()), so a model is reproducible from `gen` alone; it must outlive
+  // the model. A bad option (an NCE layer out of G's range, an unknown netG,
+  // ...) is one error line.
   explicit CUTModel(const CUTOptions& opt, Generator& gen = default_generator());
   ~CUTModel() override;
 
@@ -93,9 +94,11 @@ class CUTModel : public BaseModel {
 
   // data_dependent_initialize(data): set_input, forward, compute_D_loss().backward(),
   // compute_G_loss().backward() (which makes F's MLPs from the features' channel
-  // counts), then optimizer_F (when lambda_NCE > 0 and F has parameters). Call it
-  // once, on the first batch, before setup_schedulers (optimizer_F gets a
-  // scheduler too) and before loading a checkpoint (F's keys exist only then).
+  // counts), then optimizer_F (when lambda_NCE > 0 and F has parameters); with
+  // isTrain false, set_input and forward only. Call it once (a second call is
+  // an error), on the first batch, before setup_schedulers (an error too:
+  // optimizer_F gets a scheduler) and before loading a checkpoint (F's keys
+  // exist only then).
   void data_dependent_initialize(const Tensor& A, const Tensor& B);
 
   // real = cat(real_A, real_B) (nce_idt, training) or real_A; FastCUT flips it
@@ -154,6 +157,7 @@ class CUTModel : public BaseModel {
  private:
   void make_optimizers() override;  // optimizer_G, optimizer_D (and optimizer_F anew once made)
   Generator& gen_;
+  bool data_initialized_ = false;  // data_dependent_initialize ran (it runs once)
   // netG's two calls, set by the constructor for the generator define_G built:
   // G(x) (forward) and its features at nce_layers (nce_features).
   std::function<Tensor(const Tensor&)> run_G_;

@@ -12,7 +12,11 @@
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/host_util.cuh"
+#include "kernels/cuda/norm.cuh"
+#include "kernels/cuda/pad.cuh"
+#include "kernels/cuda/pool.cuh"
 #include "kernels/cuda/reduce.cuh"
+#include "kernels/cuda/upsample.cuh"
 #include "kernels/kernel_table.h"
 #include "tensor/error.h"
 #include "tensor/tensor.h"
@@ -131,6 +135,17 @@ inline KernelTable make_table() {
   t.conv2d = conv2d_entry;
   t.conv_transpose2d = conv_transpose2d_entry;
   t.conv2d_weight_grad = conv2d_weight_grad_entry;
+  t.instance_norm = instance_norm_entry;
+  t.instance_norm_backward = instance_norm_backward_entry;
+  t.pad2d = pad2d_entry;
+  t.pad2d_backward = pad2d_backward_entry;
+  t.max_pool2d = max_pool2d_entry;
+  t.avg_pool2d = avg_pool2d_entry;
+  t.avg_pool2d_backward = avg_pool2d_backward_entry;
+  t.upsample_nearest2d = upsample_nearest2d_entry;
+  t.upsample_nearest2d_backward = upsample_nearest2d_backward_entry;
+  t.upsample_bilinear2d = upsample_bilinear2d_entry;
+  t.upsample_bilinear2d_backward = upsample_bilinear2d_backward_entry;
   return t;
 }
 
