@@ -103,6 +103,33 @@ __global__ void where_kernel(const bool* cond, StridedView cond_view, const T* a
 
 // ---- host side: the table's entries ----
 
+// Drops size-1 dims and merges neighbouring dims that are contiguous in every
+// view (views of one shape), keeping the row-major order of elements: a
+// contiguous tensor becomes one dim, so offset_of does one division per
+// element instead of one per dim (64-bit divisions are slow on a GPU).
+inline void coalesce(std::initializer_list<StridedView*> views) {
+  StridedView& first = **views.begin();
+  const int ndim = first.ndim;
+  int kept = 0;
+  for (int d = 0; d < ndim; ++d) {
+    const int64_t size = first.size[d];
+    if (size == 1) continue;
+    bool merge = kept > 0;
+    for (StridedView* v : views) merge = merge && v->stride[kept - 1] == v->stride[d] * size;
+    for (StridedView* v : views) {
+      if (merge) {
+        v->size[kept - 1] *= size;
+        v->stride[kept - 1] = v->stride[d];
+      } else {
+        v->size[kept] = size;
+        v->stride[kept] = v->stride[d];
+      }
+    }
+    if (!merge) ++kept;
+  }
+  for (StridedView* v : views) v->ndim = kept;
+}
+
 // Every operand has out's shape; the error names the op and the shapes.
 inline void require_same_shapes(const char* op, std::initializer_list<const Tensor*> inputs, const Tensor& out) {
   for (const Tensor* t : inputs)
@@ -118,7 +145,8 @@ inline void unary_entry(Unary op, const Tensor& x, const Tensor& out, double a, 
   if (n == 0) return;
   const float* px = static_cast<const float*>(x.raw_data());
   float* po = static_cast<float*>(out.raw_data());
-  const StridedView xv = view_of(x), ov = view_of(out);
+  StridedView xv = view_of(x), ov = view_of(out);
+  coalesce({&xv, &ov});
   const unsigned blocks = blocks_for(n, kElementwiseThreads);
   switch (op) {
 #define SG_UNARY_CASE(name)                                                                                     \
@@ -158,7 +186,8 @@ inline void binary_entry(Binary op, const Tensor& a, const Tensor& b, const Tens
   const float* pa = static_cast<const float*>(a.raw_data());
   const float* pb = static_cast<const float*>(b.raw_data());
   float* po = static_cast<float*>(out.raw_data());
-  const StridedView av = view_of(a), bv = view_of(b), ov = view_of(out);
+  StridedView av = view_of(a), bv = view_of(b), ov = view_of(out);
+  coalesce({&av, &bv, &ov});
   const unsigned blocks = blocks_for(n, kElementwiseThreads);
   switch (op) {
 #define SG_BINARY_CASE(name)                                                                                     \
@@ -183,7 +212,8 @@ void compare_typed(Compare op, const Tensor& a, const Tensor& b, const Tensor& o
   const T* pa = static_cast<const T*>(a.raw_data());
   const T* pb = static_cast<const T*>(b.raw_data());
   bool* po = static_cast<bool*>(out.raw_data());
-  const StridedView av = view_of(a), bv = view_of(b), ov = view_of(out);
+  StridedView av = view_of(a), bv = view_of(b), ov = view_of(out);
+  coalesce({&av, &bv, &ov});
   SG_LAUNCH(compare_kernel<T>, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)
   (op, pa, av, pb, bv, po, ov, n);
   SG_CHECK_LAUNCH("compare");
@@ -207,9 +237,11 @@ inline void compare_entry(Compare op, const Tensor& a, const Tensor& b, const Te
 template <class T>
 void where_typed(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = out.numel();
+  StridedView cv = view_of(cond), av = view_of(a), bv = view_of(b), ov = view_of(out);
+  coalesce({&cv, &av, &bv, &ov});
   SG_LAUNCH(where_kernel<T>, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)
-  (static_cast<const bool*>(cond.raw_data()), view_of(cond), static_cast<const T*>(a.raw_data()), view_of(a),
-   static_cast<const T*>(b.raw_data()), view_of(b), static_cast<T*>(out.raw_data()), view_of(out), n);
+  (static_cast<const bool*>(cond.raw_data()), cv, static_cast<const T*>(a.raw_data()), av,
+   static_cast<const T*>(b.raw_data()), bv, static_cast<T*>(out.raw_data()), ov, n);
   SG_CHECK_LAUNCH("where");
 }
 

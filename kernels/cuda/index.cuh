@@ -11,6 +11,7 @@
 #pragma once
 #include <vector>
 
+#include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/host_util.cuh"
 #include "tensor/storage.h"
@@ -81,13 +82,14 @@ inline void gather_entry(const Tensor& x, int dim, const Tensor& index, const Te
   check_index_args("gather", x, dim, index, out);
   const int64_t n = out.numel();
   if (n == 0) return;
-  StridedView xv = view_of(out);  // out's sizes, x's strides
+  StridedView xv = view_of(out), iv = view_of(index), ov = view_of(out);  // xv: out's sizes, x's strides
   for (int d = 0; d < x.dim(); ++d) xv.stride[d] = d == dim ? 0 : x.stride(d);
+  coalesce({&xv, &iv, &ov});
   const Tensor bad = bad_index_buffer(index);
   SG_LAUNCH(gather_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)
   (static_cast<const float*>(x.raw_data()), xv, x.stride(dim), x.size(dim),
-   static_cast<const int64_t*>(index.raw_data()), view_of(index), static_cast<float*>(out.raw_data()), view_of(out),
-   n, static_cast<long long*>(bad.raw_data()));
+   static_cast<const int64_t*>(index.raw_data()), iv, static_cast<float*>(out.raw_data()), ov, n,
+   static_cast<long long*>(bad.raw_data()));
   SG_CHECK_LAUNCH("gather");
   check_bad_indices(bad, x.size(dim), "gather");
 }
@@ -97,13 +99,14 @@ inline void scatter_add_entry(const Tensor& out, int dim, const Tensor& index, c
   check_index_args("scatter_add", out, dim, index, src);
   const int64_t n = src.numel();
   if (n == 0) return;
-  StridedView ov = view_of(src);  // src's sizes, out's strides
+  StridedView ov = view_of(src), iv = view_of(index), sv = view_of(src);  // ov: src's sizes, out's strides
   for (int d = 0; d < out.dim(); ++d) ov.stride[d] = d == dim ? 0 : out.stride(d);
+  coalesce({&ov, &iv, &sv});
   const Tensor bad = bad_index_buffer(index);
   SG_LAUNCH(scatter_add_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)
   (static_cast<float*>(out.raw_data()), ov, out.stride(dim), out.size(dim),
-   static_cast<const int64_t*>(index.raw_data()), view_of(index), static_cast<const float*>(src.raw_data()),
-   view_of(src), n, static_cast<long long*>(bad.raw_data()));
+   static_cast<const int64_t*>(index.raw_data()), iv, static_cast<const float*>(src.raw_data()), sv, n,
+   static_cast<long long*>(bad.raw_data()));
   SG_CHECK_LAUNCH("scatter_add");
   check_bad_indices(bad, out.size(dim), "scatter_add");
 }
@@ -111,9 +114,10 @@ inline void scatter_add_entry(const Tensor& out, int dim, const Tensor& index, c
 // A strided copy that reads each flipped dim backwards: from its last index,
 // with its stride negated (so the dims never reach the kernel).
 template <class T>
-void flip_typed(const Tensor& x, const StridedView& xv, int64_t last, const Tensor& out) {
-  copy(static_cast<const T*>(x.raw_data()) + last, xv, static_cast<T*>(out.raw_data()), view_of(out), out.numel(),
-       kStream);
+void flip_typed(const Tensor& x, StridedView xv, int64_t last, const Tensor& out) {
+  StridedView ov = view_of(out);
+  coalesce({&xv, &ov});
+  copy(static_cast<const T*>(x.raw_data()) + last, xv, static_cast<T*>(out.raw_data()), ov, out.numel(), kStream);
 }
 
 // Every dtype, as the CPU's; dims distinct and non-negative.
