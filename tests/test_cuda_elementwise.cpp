@@ -191,6 +191,21 @@ TEST_CASE("cuda-emulated elementwise: max_along, ties (first wins), NaN rows, lo
     check_identical(on_cpu(gi), wi, "long row indices");
     CHECK(on_cpu(gi).to_vector()[0] == 300);
   }
+  // many outputs along a strided dim: the thread-per-output kernel
+  std::vector<double> w = hashed_input({4, 7, 300}, 18).to_vector();
+  for (double& e : w) e = std::round(e * 2) / 2;
+  w[5] = w[305] = std::numeric_limits<double>::quiet_NaN();
+  const Tensor many = from_vector(w, {4, 7, 300});
+  for (const Tensor& xm : {many, many.narrow(2, 1, 299)}) {
+    Shape k = xm.shape();
+    k[1] = 1;
+    const Tensor wv = empty(k), wi = empty(k, TensorOptions(DType::i64));
+    const Tensor gv = empty(k, emulated_options()), gi = empty(k, emulated_options(DType::i64));
+    host().max_along(xm, 1, wv, wi);
+    emulated().max_along(on_emulated(many).narrow(2, 300 - xm.size(2), xm.size(2)), 1, gv, gi);
+    check_same_values(gv, wv, 0, 0);
+    check_identical(on_cpu(gi), wi, "indices, thread per output");
+  }
   const Tensor x64 = on_emulated(x.to(DType::f64));
   CHECK(error_of([&] {
           emulated().max_along(x64, 0, empty({1, 3, 5}, emulated_options(DType::f64)),
@@ -217,6 +232,17 @@ TEST_CASE("cuda-emulated elementwise: softmax and log_softmax along every dim, s
       emulated().softmax(ex, dim, got, kind);
       check_same_values(got, want, 2e-6, 1e-7);
     }
+    // many strided rows (softmax over the channels): the thread-per-row kernel
+    std::vector<double> w = mul_scalar(hashed_input({4, 7, 300}, 19), 5.0).to_vector();
+    w[3] = 1000.0;
+    w[903] = std::numeric_limits<double>::quiet_NaN();
+    w[1200] = -std::numeric_limits<double>::infinity();
+    const Tensor many = from_vector(w, {4, 7, 300});
+    const Tensor want_many = empty({4, 7, 300});
+    host().softmax(many, 1, want_many, kind);
+    const Tensor got_many = empty({300, 7, 4}, emulated_options()).permute({2, 1, 0});
+    emulated().softmax(on_emulated(many), 1, got_many, kind);
+    check_same_values(got_many, want_many, 2e-6, 1e-6);  // log_softmax: (x - m) - log(s) cancels
     // a row longer than a block, and a 0-d tensor
     const Tensor lx = mul_scalar(hashed_input({3, 1001}, 10), 10.0);
     const Tensor want = empty({3, 1001}), got = empty({3, 1001}, emulated_options());

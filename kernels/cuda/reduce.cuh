@@ -130,6 +130,26 @@ __global__ void max_along_kernel(const float* x, StridedView kept, int64_t len, 
   }
 }
 
+// One thread per output, for many outputs along a strided dim (the max over
+// the channels of [N, C, H, W]): neighbouring threads read neighbouring,
+// adjacent rows (coalesced), where a block's threads would each read one float
+// of a different cache line. A serial scan in index order, as on the CPU.
+__global__ void max_along_thread_per_row_kernel(const float* x, StridedView kept, int64_t len, int64_t step,
+                                                float* values, StridedView values_view, int64_t* indices,
+                                                StridedView indices_view, int64_t n_out) {
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < n_out; o += int64_t(blockDim.x) * gridDim.x) {
+    const float* row = x + offset_of(kept, o);
+    ArgMax best{row[0], 0};
+    for (int64_t i = 1; i < len; ++i) best = better(best, ArgMax{row[i * step], i});
+    values[offset_of(values_view, o)] = best.value;
+    indices[offset_of(indices_view, o)] = best.index;
+  }
+}
+
+// Outputs at least this many, along a strided dim: one thread per output.
+constexpr int64_t kMaxThreadPerRowMinOutputs = 1024;
+constexpr int kMaxThreadPerRowThreads = 256;
+
 // ---- host side: the table's entries ----
 
 inline void sum_entry(const Tensor& x, const std::vector<bool>& reduce, const Tensor& out, double scale) {
@@ -165,10 +185,18 @@ inline void max_along_entry(const Tensor& x, int dim, const Tensor& values, cons
   SG_CHECK(len > 0, "max: cannot take the max of an empty dim (shape ", x.shape().str(), ")");
   StridedView kept = view_of(x);
   kept.size[dim] = 1;
-  const unsigned blocks = unsigned(n_out < 65535 ? n_out : 65535);
-  SG_LAUNCH(max_along_kernel, blocks, reduce_threads(len), 0, kStream)
-  (static_cast<const float*>(x.raw_data()), kept, len, x.stride(dim), static_cast<float*>(values.raw_data()),
-   view_of(values), static_cast<int64_t*>(indices.raw_data()), view_of(indices), n_out);
+  const float* px = static_cast<const float*>(x.raw_data());
+  float* pv = static_cast<float*>(values.raw_data());
+  int64_t* pi = static_cast<int64_t*>(indices.raw_data());
+  const StridedView vv = view_of(values), iv = view_of(indices);
+  if (x.stride(dim) != 1 && n_out >= kMaxThreadPerRowMinOutputs) {
+    SG_LAUNCH(max_along_thread_per_row_kernel, blocks_for(n_out, kMaxThreadPerRowThreads), kMaxThreadPerRowThreads, 0,
+              kStream)
+    (px, kept, len, x.stride(dim), pv, vv, pi, iv, n_out);
+  } else {
+    const unsigned blocks = unsigned(n_out < 65535 ? n_out : 65535);
+    SG_LAUNCH(max_along_kernel, blocks, reduce_threads(len), 0, kStream)(px, kept, len, x.stride(dim), pv, vv, pi, iv, n_out);
+  }
   SG_CHECK_LAUNCH("max");
 }
 

@@ -7,9 +7,14 @@
 //   3. softmax = exp(x - m) / s, log_softmax = (x - m) - log(s)
 // A NaN anywhere in a row makes the whole row NaN, as in torch: it passes
 // through the sum even where fmaxf skips it.
+// When a row is strided (softmax over the channels of [N, C, H, W]) and there
+// are many rows, one thread per row instead: neighbouring threads then read
+// neighbouring rows, which are adjacent in memory (coalesced), where a block's
+// threads would each read one float of a different cache line.
 #pragma once
 #include <math.h>
 
+#include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/host_util.cuh"
 #include "kernels/cuda/reduce.cuh"
 #include "kernels/kernel_args.h"
@@ -71,6 +76,34 @@ __global__ void softmax_kernel(const float* x, StridedView x_rows, int64_t x_ste
   }
 }
 
+// The same three steps, one thread per row (rows strided, many of them).
+__global__ void softmax_thread_per_row_kernel(const float* x, StridedView x_rows, int64_t x_step, float* out,
+                                              StridedView out_rows, int64_t out_step, int64_t len, int64_t n_rows,
+                                              bool log_softmax) {
+  for (int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; r < n_rows; r += int64_t(blockDim.x) * gridDim.x) {
+    const float* xr = x + offset_of(x_rows, r);
+    float* yr = out + offset_of(out_rows, r);
+    float m = -INFINITY;
+    for (int64_t i = 0; i < len; ++i) m = fmaxf(m, xr[i * x_step]);
+    float s = 0.f;
+    for (int64_t i = 0; i < len; ++i) {
+      const float e = expf(xr[i * x_step] - m);
+      if (!log_softmax) yr[i * out_step] = e;
+      s += e;
+    }
+    if (log_softmax) {
+      const float log_s = logf(s);
+      for (int64_t i = 0; i < len; ++i) yr[i * out_step] = (xr[i * x_step] - m) - log_s;
+    } else {
+      const float inv_s = 1.f / s;
+      for (int64_t i = 0; i < len; ++i) yr[i * out_step] *= inv_s;
+    }
+  }
+}
+
+// Rows at least this many, and strided: one thread per row (see above).
+constexpr int64_t kThreadPerRowMinRows = 1024;
+
 // ---- host side: the table's entry ----
 
 inline void softmax_entry(const Tensor& x, int dim, const Tensor& out, SoftmaxKind kind) {
@@ -89,10 +122,17 @@ inline void softmax_entry(const Tensor& x, int dim, const Tensor& out, SoftmaxKi
     x_rows.size[dim] = out_rows.size[dim] = 1;
   }
   const int64_t n_rows = n / len;
-  const unsigned blocks = unsigned(n_rows < 65535 ? n_rows : 65535);
-  SG_LAUNCH(softmax_kernel, blocks, reduce_threads(len), 0, kStream)
-  (static_cast<const float*>(x.raw_data()), x_rows, x_step, static_cast<float*>(out.raw_data()), out_rows, out_step,
-   len, n_rows, kind == SoftmaxKind::log_softmax);
+  const float* px = static_cast<const float*>(x.raw_data());
+  float* po = static_cast<float*>(out.raw_data());
+  const bool log_softmax = kind == SoftmaxKind::log_softmax;
+  if (x_step != 1 && n_rows >= kThreadPerRowMinRows) {
+    SG_LAUNCH(softmax_thread_per_row_kernel, blocks_for(n_rows, kElementwiseThreads), kElementwiseThreads, 0, kStream)
+    (px, x_rows, x_step, po, out_rows, out_step, len, n_rows, log_softmax);
+  } else {
+    const unsigned blocks = unsigned(n_rows < 65535 ? n_rows : 65535);
+    SG_LAUNCH(softmax_kernel, blocks, reduce_threads(len), 0, kStream)
+    (px, x_rows, x_step, po, out_rows, out_step, len, n_rows, log_softmax);
+  }
   SG_CHECK_LAUNCH("softmax");
 }
 
