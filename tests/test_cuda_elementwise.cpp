@@ -330,7 +330,7 @@ TEST_CASE("cuda-emulated elementwise: flip of every dtype along any dims, stride
   }
 }
 
-TEST_CASE("cuda-emulated elementwise: float64 is refused by the float32 kernels, by name") {
+TEST_CASE("cuda-emulated elementwise: float64 is refused by the float32 kernels, int64 data by gather, by name") {
   const Tensor x = on_emulated(hashed_input({3, 4}, 17).to(DType::f64));
   const Tensor out = empty({3, 4}, emulated_options(DType::f64));
   CHECK(error_of([&] { emulated().unary(Unary::exp, x, out, 0, 0); }) ==
@@ -338,11 +338,17 @@ TEST_CASE("cuda-emulated elementwise: float64 is refused by the float32 kernels,
   CHECK(error_of([&] { sg::exp(x); }) == "unary: the cuda-emulated kernel takes float32, not float64");
   CHECK(error_of([&] { emulated().scatter_add(out, 0, on_emulated(zeros({3, 4}, DType::i64)), x); }) ==
         "scatter_add: the cuda-emulated kernel takes float32, not float64");
+  // gather takes float data only, as on the CPU (whose message differs: it also takes float64)
+  const Tensor i = on_emulated(zeros({3, 4}, DType::i64));
+  CHECK(error_of([&] { emulated().gather(i, 0, i, empty({3, 4}, emulated_options(DType::i64))); }) ==
+        "gather: the cuda-emulated kernel takes float32, not int64");
+  CHECK(error_of([&] { host().gather(zeros({3, 4}, DType::i64), 0, zeros({3, 4}, DType::i64), zeros({3, 4}, DType::i64)); }) ==
+        "gather: expected a float32 or float64 tensor, got int64");
 }
 
 // ---------------- the ops end to end, forward and backward on the device ----------------
 
-TEST_CASE("cuda-emulated ops: unary activations and maps, forward and backward") {
+TEST_CASE("cuda-emulated elementwise: end to end, unary activations and maps, forward and backward") {
   Tensor x = mul_scalar(hashed_input({5, 13}, 20), 3.0);
   Tensor pos = add_scalar(abs(hashed_input({4, 9}, 21)), 0.1);
   x.requires_grad_();
@@ -372,7 +378,7 @@ TEST_CASE("cuda-emulated ops: unary activations and maps, forward and backward")
   for (const auto& [name, f] : on_pos) check_same_on_device(f, {pos}, name);
 }
 
-TEST_CASE("cuda-emulated ops: maximum, minimum, where and comparisons, forward and backward") {
+TEST_CASE("cuda-emulated elementwise: end to end, maximum, minimum, where and comparisons, forward and backward") {
   Tensor a = hashed_input({4, 7}, 22), b = hashed_input({7}, 23);
   a.requires_grad_();
   b.requires_grad_();
@@ -390,7 +396,7 @@ TEST_CASE("cuda-emulated ops: maximum, minimum, where and comparisons, forward a
   check_identical(on_cpu(eq(ea, ea)), eq(a.detach(), a.detach()), "eq");
 }
 
-TEST_CASE("cuda-emulated ops: gather, scatter_add, flip and max(dim), forward and backward") {
+TEST_CASE("cuda-emulated elementwise: end to end, gather, scatter_add, flip and max(dim), forward and backward") {
   Tensor x = hashed_input({3, 8, 5}, 24);
   x.requires_grad_();
   std::vector<double> iv(3 * 4 * 5);
@@ -413,7 +419,7 @@ TEST_CASE("cuda-emulated ops: gather, scatter_add, flip and max(dim), forward an
   check_identical(on_cpu(indices), max(x.detach(), 1).second, "max indices");
 }
 
-TEST_CASE("cuda-emulated ops: softmax, log_softmax, cross_entropy and the losses, forward and backward") {
+TEST_CASE("cuda-emulated elementwise: end to end, softmax, log_softmax, cross_entropy and the losses, forward and backward") {
   Tensor x = mul_scalar(hashed_input({4, 6, 3}, 26), 3.0);
   x.requires_grad_();
   for (int64_t dim : {0, 1, -1}) {
