@@ -15,6 +15,13 @@
 
 namespace sg {
 
+// SG_KERNEL_TABLE_ENTRIES lists every entry: the struct is its device name
+// and one function pointer per entry, nothing else.
+#define SG_COUNT_ENTRY(name) +1
+static_assert(sizeof(KernelTable) == sizeof(const char*) + (0 SG_KERNEL_TABLE_ENTRIES(SG_COUNT_ENTRY)) * sizeof(void (*)()),
+              "SG_KERNEL_TABLE_ENTRIES does not name every entry of KernelTable");
+#undef SG_COUNT_ENTRY
+
 // The CPU has every kernel.
 static KernelTable make_cpu_table() {
   KernelTable t;

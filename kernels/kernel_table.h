@@ -89,6 +89,16 @@ struct KernelTable {
   void (*upsample_bilinear2d_backward)(const Tensor& gy, const Tensor& gx, bool align_corners) = nullptr;
 };
 
+// Every entry's name, for code that goes over them all (the test that each
+// device has every kernel). kernel_table.cpp checks that it names them all.
+#define SG_KERNEL_TABLE_ENTRIES(X) \
+  X(fill) X(copy) X(unary) X(binary) X(compare) \
+  X(where) X(sum) X(max_along) X(matmul) X(gram) \
+  X(softmax) X(gather) X(scatter_add) X(flip) X(conv2d) \
+  X(conv_transpose2d) X(conv2d_weight_grad) X(instance_norm) X(instance_norm_backward) X(pad2d) \
+  X(pad2d_backward) X(max_pool2d) X(avg_pool2d) X(avg_pool2d_backward) X(upsample_nearest2d) \
+  X(upsample_nearest2d_backward) X(upsample_bilinear2d) X(upsample_bilinear2d_backward)
+
 // The table of d's kind. cuda in a build without CUDA is an error that says so.
 const KernelTable& kernels_on(Device d);
 

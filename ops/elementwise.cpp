@@ -268,6 +268,7 @@ static Tensor compare(const char* name, Compare op, const Tensor& a, const Tenso
   require_same(name, a, b);
   const Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   TensorOptions o(DType::b8);
+  o.device = a.device();  // the mask lives where the kernel writes it
   Tensor out = empty(s, o);
   kernel_for(a.device(), &KernelTable::compare, name)(op, a.detach().expand(s), b.detach().expand(s), out);
   return out;

@@ -91,11 +91,13 @@ std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
   require_float("max", x);
   const int d = wrap_dim(dim, x.dim(), "max");
   SG_CHECK(x.dim() == 0 || x.size(d) > 0, "max: cannot take the max of an empty dim (shape ", x.shape().str(), ")");
-  if (x.dim() == 0) return {x.clone(), zeros({}, DType::i64)};
+  TensorOptions index_options(DType::i64);
+  index_options.device = x.device();  // the indices live where the kernel writes them
+  if (x.dim() == 0) return {x.clone(), zeros({}, index_options)};
   Shape kshape = x.shape();
   kshape[d] = 1;
   Tensor values = empty(kshape, options_like(x));
-  Tensor indices = empty(kshape, TensorOptions(DType::i64));
+  Tensor indices = empty(kshape, index_options);
   kernel_for(x.device(), &KernelTable::max_along, "max")(x, d, values, indices);
   if (any_requires_grad({x})) {
     // The gradient flows only to the winning element: scatter it back.

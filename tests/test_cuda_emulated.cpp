@@ -441,7 +441,15 @@ TEST_CASE("cuda-emulated ops: a batched matmul plus a broadcast bias, forward an
   check_same_on_device([](const TensorList& x) { return matmul(x[0], x[1]) + x[2]; }, {a, b, c}, "matmul + bias");
 }
 
-TEST_CASE("cuda-emulated device: an op without a kernel there says so, and does not crash") {
-  const Tensor e = on_emulated(hashed_input({2, 3}, 14));
-  CHECK(error_of([&] { flip(e, {1}); }) == "flip: no kernel on device cuda-emulated");
+TEST_CASE("cuda-emulated device: every kernel the CPU has, the CUDA tables have (an op never falls back)") {
+  std::vector<const KernelTable*> tables = {cuda_emulated_kernel_table()};
+  if (cuda_kernel_table()) tables.push_back(cuda_kernel_table());  // a CUDA build: nvcc's table too
+  for (const KernelTable* t : tables) {
+    INFO("device ", t->device);
+#define SG_CHECK_ENTRY(name)                                    \
+  CHECK_MESSAGE(host().name != nullptr, "cpu entry " #name);    \
+  CHECK_MESSAGE(t->name != nullptr, "entry " #name);
+    SG_KERNEL_TABLE_ENTRIES(SG_CHECK_ENTRY)
+#undef SG_CHECK_ENTRY
+  }
 }

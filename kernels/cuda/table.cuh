@@ -12,10 +12,12 @@
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/gemm.cuh"
 #include "kernels/cuda/host_util.cuh"
+#include "kernels/cuda/index.cuh"
 #include "kernels/cuda/norm.cuh"
 #include "kernels/cuda/pad.cuh"
 #include "kernels/cuda/pool.cuh"
 #include "kernels/cuda/reduce.cuh"
+#include "kernels/cuda/softmax.cuh"
 #include "kernels/cuda/upsample.cuh"
 #include "kernels/kernel_table.h"
 #include "tensor/error.h"
@@ -54,46 +56,6 @@ inline void copy_entry(const Tensor& src, const Tensor& dst) {
   }
 }
 
-inline BinaryOp binary_op_of(Binary op) {
-  switch (op) {
-    case Binary::add: return BinaryOp::add;
-    case Binary::sub: return BinaryOp::sub;
-    case Binary::mul: return BinaryOp::mul;
-    case Binary::div: return BinaryOp::div;
-    case Binary::maximum: return BinaryOp::maximum;
-    case Binary::minimum: return BinaryOp::minimum;
-    case Binary::ge_mask: return BinaryOp::ge_mask;
-  }
-  throw Error("binary: unknown op");
-}
-
-inline void binary_entry(Binary op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  SG_CHECK(a.shape() == out.shape() && b.shape() == out.shape(), "binary: shapes ", a.shape().str(), ", ",
-           b.shape().str(), " and ", out.shape().str(), " differ (expand() broadcast inputs first)");
-  for (const Tensor* t : {&a, &b, &out}) require_f32("binary", *t);
-  if (out.numel() == 0) return;
-  binary(binary_op_of(op), static_cast<const float*>(a.raw_data()), view_of(a), static_cast<const float*>(b.raw_data()),
-         view_of(b), static_cast<float*>(out.raw_data()), view_of(out), out.numel(), kStream);
-}
-
-inline void sum_entry(const Tensor& x, const std::vector<bool>& reduce, const Tensor& out, double scale) {
-  require_f32("sum", x);
-  require_f32("sum", out);
-  SG_CHECK(int(reduce.size()) == x.dim() && out.dim() == x.dim(), "sum: ", reduce.size(), " reduce flags and out ",
-           out.shape().str(), " for x ", x.shape().str());
-  StridedView kept = view_of(x), reduced = view_of(x);
-  int64_t n_reduced = 1;
-  for (int d = 0; d < x.dim(); ++d) {
-    SG_CHECK(out.size(d) == (reduce[d] ? 1 : x.size(d)), "sum: out ", out.shape().str(),
-             " is not the keepdim shape of x ", x.shape().str());
-    (reduce[d] ? kept : reduced).size[d] = 1;
-    if (reduce[d]) n_reduced *= x.size(d);
-  }
-  if (out.numel() == 0) return;
-  sum(static_cast<const float*>(x.raw_data()), kept, reduced, n_reduced, static_cast<float*>(out.raw_data()),
-      view_of(out), out.numel(), float(scale), kStream);
-}
-
 inline void matmul_entry(const Tensor& a, const Tensor& b, const Tensor& out) {
   for (const Tensor* t : {&a, &b, &out}) require_f32("matmul", *t);
   const int nd = out.dim();
@@ -121,17 +83,26 @@ inline void matmul_entry(const Tensor& a, const Tensor& b, const Tensor& out) {
         batch, n_batch, kStream);
 }
 
-// The kernels written so far; the other entries stay null, and asking for
-// one is the error "<op>: no kernel on device cuda-emulated".
+// Every entry the CPU has (tests/test_cuda_emulated.cpp checks that none is
+// missing). An entry left null would be the error "<op>: no kernel on device
+// cuda-emulated" when an op asks for it.
 inline KernelTable make_table() {
   KernelTable t;
   t.device = kDeviceName;
   t.fill = fill_entry;
   t.copy = copy_entry;
+  t.unary = unary_entry;
   t.binary = binary_entry;
+  t.compare = compare_entry;
+  t.where = where_entry;
   t.sum = sum_entry;
+  t.max_along = max_along_entry;
   t.matmul = matmul_entry;
   t.gram = gram_entry;
+  t.softmax = softmax_entry;
+  t.gather = gather_entry;
+  t.scatter_add = scatter_add_entry;
+  t.flip = flip_entry;
   t.conv2d = conv2d_entry;
   t.conv_transpose2d = conv_transpose2d_entry;
   t.conv2d_weight_grad = conv2d_weight_grad_entry;
