@@ -447,8 +447,8 @@ TEST_CASE("cuda-emulated device: every kernel the CPU has, the CUDA tables have 
   for (const KernelTable* t : tables) {
     INFO("device ", t->device);
 #define SG_CHECK_ENTRY(name)                                    \
-  CHECK_MESSAGE(host().name != nullptr, "cpu entry " #name);    \
-  CHECK_MESSAGE(t->name != nullptr, "entry " #name);
+  CHECK_MESSAGE(bool(host().name), "cpu entry " #name);        \
+  CHECK_MESSAGE(bool(t->name), "entry " #name);
     SG_KERNEL_TABLE_ENTRIES(SG_CHECK_ENTRY)
 #undef SG_CHECK_ENTRY
   }
