@@ -49,4 +49,14 @@ struct PoolAxis {
 // or -1 where the output takes the constant fill value.
 using AxisSource = std::vector<int64_t>;
 
+// One Adam/AdamW step's scalars (torch.optim.Adam's formula, see
+// kernels/cpu/optim.h): the bias corrections 1 - beta^step are the caller's,
+// since the step count is the optimizer's state, not the kernel's.
+struct AdamStep {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  double bias_correction1 = 1, bias_correction2 = 1;
+  bool decoupled_weight_decay = false;  // AdamW: decay the weights, not the gradient
+  bool amsgrad = false;                 // use max_exp_avg_sq, the running maximum of exp_avg_sq
+};
+
 }  // namespace sg

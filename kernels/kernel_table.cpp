@@ -6,6 +6,7 @@
 #include "kernels/cpu/index.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/cpu/norm.h"
+#include "kernels/cpu/optim.h"
 #include "kernels/cpu/pad.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/reduce.h"
@@ -54,6 +55,7 @@ static KernelTable make_cpu_table() {
   t.upsample_nearest2d_backward = cpu::upsample_nearest2d_backward;
   t.upsample_bilinear2d = cpu::upsample_bilinear2d;
   t.upsample_bilinear2d_backward = cpu::upsample_bilinear2d_backward;
+  t.adam_update = cpu::adam_update;
   return t;
 }
 

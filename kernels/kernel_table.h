@@ -87,6 +87,10 @@ struct KernelTable {
   void (*upsample_nearest2d_backward)(const Tensor& gy, const Tensor& gx) = nullptr;
   void (*upsample_bilinear2d)(const Tensor& x, const Tensor& y, bool align_corners) = nullptr;
   void (*upsample_bilinear2d_backward)(const Tensor& gy, const Tensor& gx, bool align_corners) = nullptr;
+
+  // optim.h: one fused Adam/AdamW step of a parameter and its state, in place.
+  void (*adam_update)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                      const Tensor& max_exp_avg_sq, const AdamStep& s) = nullptr;
 };
 
 // Every entry's name, for code that goes over them all (the test that each
@@ -97,7 +101,7 @@ struct KernelTable {
   X(softmax) X(gather) X(scatter_add) X(flip) X(conv2d) \
   X(conv_transpose2d) X(conv2d_weight_grad) X(instance_norm) X(instance_norm_backward) X(pad2d) \
   X(pad2d_backward) X(max_pool2d) X(avg_pool2d) X(avg_pool2d_backward) X(upsample_nearest2d) \
-  X(upsample_nearest2d_backward) X(upsample_bilinear2d) X(upsample_bilinear2d_backward)
+  X(upsample_nearest2d_backward) X(upsample_bilinear2d) X(upsample_bilinear2d_backward) X(adam_update)
 
 // The table of d's kind. cuda in a build without CUDA is an error that says so.
 const KernelTable& kernels_on(Device d);

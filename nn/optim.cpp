@@ -6,7 +6,9 @@
 #include <set>
 
 #include "autograd/grad_mode.h"
+#include "kernels/kernel_table.h"
 #include "ops/ops.h"
+#include "tensor/storage.h"
 #include "tensor/error.h"
 
 namespace sg::nn {
@@ -388,6 +390,23 @@ AdamFamily<Options, kDecoupled>::AdamFamily(std::vector<Group> groups)
   state_.resize(this->params().size());
 }
 
+// The update itself is one fused kernel (kernels/cpu/optim.h has the formula):
+// every tensor it reads and writes in place must be contiguous and on the
+// parameter's device. A non-contiguous parameter or gradient is updated
+// through a contiguous copy.
+static void adam_step(const std::string& who, Tensor& p, const Tensor& grad, const Tensor& exp_avg,
+                      const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStep& s) {
+  for (const Tensor* t : {&grad, &exp_avg, &exp_avg_sq})
+    SG_CHECK(t->device() == p.device() && t->dtype() == p.dtype(), who, ": state ", t->str(),
+             " is not on the parameter's device and dtype (", p.str(), ")");
+  const Tensor work = p.is_contiguous() ? p : p.contiguous();
+  kernel_for(p.device(), &KernelTable::adam_update, "Adam.step")(work, grad.contiguous(), exp_avg, exp_avg_sq,
+                                                                 max_exp_avg_sq, s);
+  if (!p.is_contiguous()) p.copy_(work);
+  for (const Tensor* t : {static_cast<const Tensor*>(&p), &exp_avg, &exp_avg_sq, &max_exp_avg_sq})
+    if (t->defined()) t->storage()->bump_version();  // written in place, as by copy_
+}
+
 template <class Options, bool kDecoupled>
 void AdamFamily<Options, kDecoupled>::step() {
   NoGradGuard ng;
@@ -399,28 +418,18 @@ void AdamFamily<Options, kDecoupled>::step() {
       Tensor g = p.grad();
       if (!g.defined()) continue;
       ++st.step;
-      const double bc1 = 1.0 - std::pow(o.beta1, double(st.step));
-      const double bc2 = 1.0 - std::pow(o.beta2, double(st.step));
-      if (o.weight_decay != 0) {
-        if (kDecoupled) p.mul_(1.0 - o.lr * o.weight_decay);  // AdamW: decay the weights themselves
-        else g = g + p * o.weight_decay;                       // Adam: L2 term in the gradient
-      }
       if (!st.exp_avg.defined()) {
         st.exp_avg = zeros_like(p);
         st.exp_avg_sq = zeros_like(p);
-        if (o.amsgrad) st.max_exp_avg_sq = zeros_like(p);
       }
-      st.exp_avg = st.exp_avg * o.beta1 + g * (1.0 - o.beta1);
-      st.exp_avg_sq = st.exp_avg_sq * o.beta2 + g * g * (1.0 - o.beta2);
-      Tensor v = st.exp_avg_sq;
-      if (o.amsgrad) {
-        if (!st.max_exp_avg_sq.defined()) st.max_exp_avg_sq = zeros_like(p);  // amsgrad switched on later
-        st.max_exp_avg_sq = maximum(st.max_exp_avg_sq, st.exp_avg_sq);
-        v = st.max_exp_avg_sq;
-      }
-      // torch: denom = sqrt(v) / sqrt(bc2) + eps; p -= (lr / bc1) * m / denom
-      Tensor denom = sqrt(v) * (1.0 / std::sqrt(bc2)) + o.eps;
-      p.add_(st.exp_avg / denom, -o.lr / bc1);
+      if (o.amsgrad && !st.max_exp_avg_sq.defined()) st.max_exp_avg_sq = zeros_like(p);  // also: switched on later
+      AdamStep s;
+      s.lr = o.lr, s.beta1 = o.beta1, s.beta2 = o.beta2, s.eps = o.eps, s.weight_decay = o.weight_decay;
+      s.bias_correction1 = 1.0 - std::pow(o.beta1, double(st.step));
+      s.bias_correction2 = 1.0 - std::pow(o.beta2, double(st.step));
+      s.decoupled_weight_decay = kDecoupled;
+      s.amsgrad = o.amsgrad;
+      adam_step(this->name(), p, g, st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq, s);
     }
   }
 }

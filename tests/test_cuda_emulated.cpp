@@ -453,3 +453,27 @@ TEST_CASE("cuda-emulated device: every kernel the CPU has, the CUDA tables have 
 #undef SG_CHECK_ENTRY
   }
 }
+
+TEST_CASE("cuda-emulated kernels: the fused Adam/AdamW step (amsgrad, weight decay) equals the CPU's") {
+  struct Case {
+    bool decoupled, amsgrad;
+    double weight_decay;
+  };
+  for (const Case& c : {Case{false, false, 0.0}, Case{false, true, 0.1}, Case{true, false, 0.01}, Case{true, true, 0.2}}) {
+    INFO("decoupled ", c.decoupled, " amsgrad ", c.amsgrad, " weight_decay ", c.weight_decay);
+    AdamStep s;
+    s.lr = 0.01, s.beta1 = 0.8, s.beta2 = 0.95, s.eps = 1e-6, s.weight_decay = c.weight_decay;
+    s.bias_correction1 = 1 - 0.8 * 0.8, s.bias_correction2 = 1 - 0.95 * 0.95;  // step 2
+    s.decoupled_weight_decay = c.decoupled, s.amsgrad = c.amsgrad;
+    const Shape shape{3, 1001};  // not a multiple of a block
+    Tensor p = hashed_input(shape, 30), g = hashed_input(shape, 31), m = hashed_input(shape, 32) * 0.1;
+    Tensor v = abs(hashed_input(shape, 33)) * 0.01, vmax = abs(hashed_input(shape, 34)) * 0.01;
+    Tensor ep = on_emulated(p), em = on_emulated(m), ev = on_emulated(v), evmax = on_emulated(vmax);
+    host().adam_update(p, g, m, v, c.amsgrad ? vmax : Tensor(), s);
+    emulated().adam_update(ep, on_emulated(g), em, ev, c.amsgrad ? evmax : Tensor(), s);
+    check_close(on_cpu(ep), p, 1e-6, 1e-7);
+    check_close(on_cpu(em), m, 1e-6, 1e-7);
+    check_close(on_cpu(ev), v, 1e-6, 1e-7);
+    if (c.amsgrad) check_close(on_cpu(evmax), vmax, 1e-6, 1e-7);
+  }
+}

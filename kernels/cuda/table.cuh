@@ -14,6 +14,7 @@
 #include "kernels/cuda/host_util.cuh"
 #include "kernels/cuda/index.cuh"
 #include "kernels/cuda/norm.cuh"
+#include "kernels/cuda/optim.cuh"
 #include "kernels/cuda/pad.cuh"
 #include "kernels/cuda/pool.cuh"
 #include "kernels/cuda/reduce.cuh"
@@ -117,6 +118,7 @@ inline KernelTable make_table() {
   t.upsample_nearest2d_backward = upsample_nearest2d_backward_entry;
   t.upsample_bilinear2d = upsample_bilinear2d_entry;
   t.upsample_bilinear2d_backward = upsample_bilinear2d_backward_entry;
+  t.adam_update = adam_update_entry;
   return t;
 }
 
