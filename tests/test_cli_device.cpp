@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "cli_train_util.h"
 #include "io/image.h"
 #include "ops/ops.h"
 #include "tensor/device.h"
@@ -37,6 +38,26 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// A run on cuda-emulated that stopped at an op without a cuda-emulated kernel
+// (other ops' kernels are still being written): that op's one error line.
+void check_stopped_at_missing_kernel(const Run& r, const std::string& command) {
+  CHECK(r.status == 1);
+  const std::vector<std::string> l = lines_of(r.out);
+  REQUIRE(!l.empty());
+  const std::string& last = l.back();
+  const std::string tail = ": no kernel on device cuda-emulated";
+  CHECK(last.rfind("stylegrad " + command + ": error: ", 0) == 0);
+  CHECK(last.size() > tail.size());
+  CHECK(last.compare(last.size() - tail.size(), tail.size(), tail) == 0);
+}
+
+// max |a - b| over two images of one shape.
+double image_difference(const std::string& a, const std::string& b) {
+  const Tensor x = load_image(a), y = load_image(b);
+  REQUIRE(x.shape() == y.shape());
+  return max(abs(x - y)).item();
 }
 
 // Each computing subcommand, with just enough arguments to reach --device.
@@ -97,19 +118,54 @@ TEST_CASE("cli --device cuda-emulated: style matches the CPU's image, or names t
   const Run emu = stylegrad_in(dir, common + " --output emu.png --device cuda-emulated");
   INFO(emu.out);
   if (emu.status == 0) {  // every kernel it needs exists: the same image as on the CPU
-    const Tensor a = load_image(dir.file("cpu.png")), b = load_image(dir.file("emu.png"));
-    REQUIRE(a.shape() == b.shape());
-    CHECK(max(abs(a - b)).item() <= 2.0 / 255.0);  // float sums in another order: a level at most, say two
+    CHECK(image_difference(dir.file("cpu.png"), dir.file("emu.png")) <= 2.0 / 255.0);  // sums in another order
   } else {
-    // Not yet: the first op without a kernel names itself, in one line, and no image is written.
-    CHECK(emu.status == 1);
-    const std::vector<std::string> l = lines_of(emu.out);
-    REQUIRE(!l.empty());
-    const std::string& last = l.back();
-    const std::string tail = ": no kernel on device cuda-emulated";
-    CHECK(last.rfind("stylegrad style: error: ", 0) == 0);
-    CHECK(last.size() > tail.size());
-    CHECK(last.compare(last.size() - tail.size(), tail.size(), tail) == 0);
+    check_stopped_at_missing_kernel(emu, "style");
     CHECK(!fs::exists(dir.file("emu.png")));
+  }
+}
+
+TEST_CASE("cli --device cuda-emulated: CycleGAN train and test match the CPU's, or name the op without a kernel") {
+  TempDir dir;
+  test::write_unaligned(dir, "data", 2);
+  const std::string tiny = " --model cycle_gan --n_epochs 1 --n_epochs_decay 0 --print_freq 1 --serial_batches"
+                           " --no_flip --load_size 32 --crop_size 32 --ngf 2 --ndf 2 --netG resnet_6blocks"
+                           " --display_id 0 --seed 3 --no_html --save_epoch_freq 1";
+  const Run cpu = stylegrad_in(dir, "train --dataroot data --name on_cpu" + tiny + " --device cpu");
+  INFO(cpu.out);
+  REQUIRE(cpu.status == 0);
+  const Run emu = stylegrad_in(dir, "train --dataroot data --name on_emu" + tiny + " --device cuda-emulated");
+  INFO(emu.out);
+  if (emu.status != 0) {
+    check_stopped_at_missing_kernel(emu, "train");
+    CHECK(!fs::exists(dir.file("checkpoints/on_emu/latest_net_G_A.pth")));
+  } else {  // the same losses, iteration by iteration (printed to 3 decimals), and the same files
+    const auto a = test::read_loss_log(dir.file("checkpoints/on_cpu/loss_log.txt"));
+    const auto b = test::read_loss_log(dir.file("checkpoints/on_emu/loss_log.txt"));
+    REQUIRE(a.size() == b.size());
+    REQUIRE(!a.empty());
+    for (size_t i = 0; i < a.size(); ++i) {
+      REQUIRE(a[i].names() == b[i].names());
+      for (size_t k = 0; k < a[i].losses.size(); ++k) CHECK(std::abs(a[i].losses[k].second - b[i].losses[k].second) <= 2e-3);
+    }
+    for (const char* f : {"latest_net_G_A.pth", "latest_net_D_B.pth", "latest_checkpoint.safetensors"})
+      CHECK(fs::exists(dir.file("checkpoints/on_emu/") + f));
+  }
+  // test.py with the CPU-trained G_A, on each device: the same images (written from CPU copies)
+  fs::copy_file(dir.file("checkpoints/on_cpu/latest_net_G_A.pth"), dir.file("checkpoints/on_cpu/latest_net_G.pth"));
+  const std::string test_args = "test --dataroot data/trainA --name on_cpu --model test --no_dropout --ngf 2"
+                                " --netG resnet_6blocks --crop_size 32 --load_size 32 --num_test 1";
+  const Run cpu_test = stylegrad_in(dir, test_args + " --results_dir cpu_results --device cpu");
+  INFO(cpu_test.out);
+  REQUIRE(cpu_test.status == 0);
+  const Run emu_test = stylegrad_in(dir, test_args + " --results_dir emu_results --device cuda-emulated");
+  INFO(emu_test.out);
+  const std::string fake = "/on_cpu/test_latest/images/a0_fake.png";
+  REQUIRE(fs::exists(dir.file("cpu_results") + fake));
+  if (emu_test.status != 0) {
+    check_stopped_at_missing_kernel(emu_test, "test");
+    CHECK(!fs::exists(dir.file("emu_results") + fake));
+  } else {
+    CHECK(image_difference(dir.file("cpu_results") + fake, dir.file("emu_results") + fake) <= 2.0 / 255.0);
   }
 }
