@@ -169,3 +169,31 @@ TEST_CASE("cli --device cuda-emulated: CycleGAN train and test match the CPU's, 
     CHECK(image_difference(dir.file("cpu_results") + fake, dir.file("emu_results") + fake) <= 2.0 / 255.0);
   }
 }
+
+TEST_CASE("cli --device cuda-emulated: CUT train matches the CPU's, or names the op without a kernel") {
+  // CUT's netF makes its MLPs on the first batch, on that batch's device (models/patch_sample.h).
+  TempDir dir;
+  test::write_unaligned(dir, "data", 2);
+  const std::string tiny = " --model cut --n_epochs 1 --n_epochs_decay 0 --print_freq 1 --serial_batches --no_flip"
+                           " --load_size 32 --crop_size 32 --ngf 2 --ndf 2 --netG resnet_6blocks --netF_nc 16"
+                           " --num_patches 8 --display_id 0 --seed 3 --no_html --save_epoch_freq 1";
+  const Run cpu = stylegrad_in(dir, "train --dataroot data --name on_cpu" + tiny + " --device cpu");
+  INFO(cpu.out);
+  REQUIRE(cpu.status == 0);
+  const Run emu = stylegrad_in(dir, "train --dataroot data --name on_emu" + tiny + " --device cuda-emulated");
+  INFO(emu.out);
+  if (emu.status != 0) {
+    check_stopped_at_missing_kernel(emu, "train");
+    CHECK(!fs::exists(dir.file("checkpoints/on_emu/latest_net_F.pth")));
+  } else {
+    const auto a = test::read_loss_log(dir.file("checkpoints/on_cpu/loss_log.txt"));
+    const auto b = test::read_loss_log(dir.file("checkpoints/on_emu/loss_log.txt"));
+    REQUIRE(a.size() == b.size());
+    REQUIRE(!a.empty());
+    for (size_t i = 0; i < a.size(); ++i) {
+      REQUIRE(a[i].names() == b[i].names());
+      for (size_t k = 0; k < a[i].losses.size(); ++k) CHECK(std::abs(a[i].losses[k].second - b[i].losses[k].second) <= 2e-3);
+    }
+    CHECK(fs::exists(dir.file("checkpoints/on_emu/latest_net_F.pth")));
+  }
+}
