@@ -173,6 +173,22 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+void add_device_option(ArgParser& p) {
+  p.option("device", "cpu", "cpu, cuda, cuda:N (a GPU) or cuda-emulated (the CUDA kernels run on the CPU, for testing)");
+}
+
+Device device_option(const ArgParser& p) {
+  const std::string name = p.get("device");
+  Device d;
+  try {
+    d = parse_device(name);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--device: ") + e.what());
+  }
+  check_device_available(d);
+  return d;
+}
+
 MemoryLimit memory_limit() {
   MemoryLimit limit{double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE)), "this machine has"};
   rlimit as{};

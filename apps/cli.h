@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/device.h"
 #include "tensor/error.h"
 
 namespace sg::cli {
@@ -69,6 +70,14 @@ class ArgParser {
 };
 
 std::vector<std::string> split(const std::string& s, char sep);
+
+// --device, for every subcommand that computes: where the networks and their
+// inputs live (default cpu; results come back to the CPU to be written).
+void add_device_option(ArgParser& p);
+// Its value, checked before any work: a name that is no device is a
+// UsageError naming the valid ones; a CUDA device this build or machine lacks
+// is one sg::Error naming cuda-emulated (tensor/device.h).
+Device device_option(const ArgParser& p);
 
 // The memory a job may count on: the machine's physical memory, or less when
 // the process's address space is limited (ulimit -v, RLIMIT_AS), so that a size

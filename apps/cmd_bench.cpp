@@ -24,6 +24,7 @@
 #include "tensor/error.h"
 #include "tensor/random.h"
 #include "tensor/cpu_allocator.h"
+#include "tensor/cuda_memory.h"
 #include "translation/cycle_gan.h"
 
 namespace sg::cli {
@@ -113,15 +114,20 @@ bool reset_peak_rss() {
   return bool(clear);
 }
 
-Workload make_workload(const std::string& name, int64_t size) {
+// Inputs are made on the CPU (the same values on every device) and moved to `device`.
+Workload make_workload(const std::string& name, int64_t size, Device device) {
   Generator gen(0);
-  if (name == "fma-peak") return fma_peak();
+  if (name == "fma-peak") {
+    SG_USAGE_CHECK(device.is_cpu(), "--workload fma-peak measures the CPU: it takes no --device");
+    return fma_peak();
+  }
   if (name == "vgg19-fwd" || name == "vgg19-fwdbwd") {
     const bool backward = name == "vgg19-fwdbwd";
     manual_seed(0);
     auto vgg = std::make_shared<models::VGG>();
     vgg->requires_grad_(false);
-    Tensor x = rand({1, 3, size, size}, gen);
+    vgg->to(device);
+    Tensor x = rand({1, 3, size, size}, gen).to(device);
     Workload w;
     w.flops = vgg19_flops(size) * (backward ? 2.0 : 1.0);  // backward to the input only: one conv per conv
     w.run = [vgg, x, backward] {
@@ -142,7 +148,8 @@ Workload make_workload(const std::string& name, int64_t size) {
     if (name != base && name != base + "-bwd") continue;
     const bool backward = name != base;
     const int64_t s = size / c.div;
-    Tensor x = randn({1, c.in, s, s}, gen), wt = randn({c.out, c.in, 3, 3}, gen) * 0.05, b = randn({c.out}, gen);
+    Tensor x = randn({1, c.in, s, s}, gen).to(device), wt = (randn({c.out, c.in, 3, 3}, gen) * 0.05).to(device),
+           b = randn({c.out}, gen).to(device);
     Conv2dOptions o;
     o.pad_h = o.pad_w = 1;
     Workload w;
@@ -153,7 +160,7 @@ Workload make_workload(const std::string& name, int64_t size) {
         relu(conv2d(x, wt, b, o));
       };
     } else {  // the gradient with respect to the input, as in Gatys
-      Tensor g = randn({1, c.out, s, s}, gen);
+      Tensor g = randn({1, c.out, s, s}, gen).to(device);
       w.run = [x, wt, g, o] {
         NoGradGuard ng;
         conv_transpose2d(g, wt, Tensor(), o);
@@ -171,7 +178,8 @@ Workload make_workload(const std::string& name, int64_t size) {
     auto G = models::cyclegan::define_G(3, 3, 64, unet ? "unet_256" : "resnet_9blocks", unet ? "batch" : "instance",
                                         false, "normal", 0.02, gen);
     if (unet) G->eval();
-    Tensor x = rand({1, 3, size, size}, gen) * 2.0 - 1.0;
+    G->to(device);
+    Tensor x = (rand({1, 3, size, size}, gen) * 2.0 - 1.0).to(device);
     Workload w;
     w.run = [G, x, backward] {
       if (!backward) {
@@ -186,7 +194,8 @@ Workload make_workload(const std::string& name, int64_t size) {
   if (name == "cyclegan-iter") {  // one optimize_parameters: both G, both D, Adam; lsgan, pool 50, identity 0.5
     translation::CycleGANOptions o;
     auto model = std::make_shared<translation::CycleGANModel>(o, gen);
-    Tensor A = rand({1, 3, size, size}, gen) * 2.0 - 1.0, B = rand({1, 3, size, size}, gen) * 2.0 - 1.0;
+    model->to(device);
+    Tensor A = (rand({1, 3, size, size}, gen) * 2.0 - 1.0).to(device), B = (rand({1, 3, size, size}, gen) * 2.0 - 1.0).to(device);
     Workload w;
     w.run = [model, A, B] {
       model->set_input(A, B);
@@ -195,21 +204,21 @@ Workload make_workload(const std::string& name, int64_t size) {
     return w;
   }
   if (name == "add") {  // bandwidth: read 2, write 1
-    Tensor a = randn({size, size}, gen), b = randn({size, size}, gen);
+    Tensor a = randn({size, size}, gen).to(device), b = randn({size, size}, gen).to(device);
     Workload w;
     w.bytes = 3.0 * 4 * double(size * size);
     w.run = [a, b] { add(a, b); };
     return w;
   }
   if (name == "sum") {
-    Tensor a = randn({size, size}, gen);
+    Tensor a = randn({size, size}, gen).to(device);
     Workload w;
     w.bytes = 4.0 * double(size * size);
     w.run = [a] { sum(a); };
     return w;
   }
   if (name == "small-ops") {  // 10 000 adds of 16 floats: the cost of dispatch
-    Tensor a = randn({16}, gen), b = randn({16}, gen);
+    Tensor a = randn({16}, gen).to(device), b = randn({16}, gen).to(device);
     Workload w;
     w.run = [a, b] {
       Tensor c = a;
@@ -237,12 +246,18 @@ int cmd_bench(int argc, char** argv) {
   p.option("size", "256", "image side (VGG workloads) or matrix side (add, sum)");
   p.option("threads", "0", "OpenMP threads (0: all cores)");
   p.option("repeat", "5", "timed runs after one warm-up run");
+  add_device_option(p);
   if (!p.parse(argc, argv)) return 0;
+  const Device device = device_option(p);
+  // A GPU runs behind the host: each timed run ends when its stream is done.
+  const auto finish = [device] {
+    if (device.is_cuda()) cuda_synchronize(device.index);
+  };
   const int64_t threads = p.get_int("threads"), repeat = p.get_int("repeat"), size = p.get_int("size");
   SG_CHECK(repeat > 0 && size > 0, "--repeat and --size must be positive");
   if (threads > 0) omp_set_num_threads(int(threads));
 
-  Workload w = make_workload(p.get("workload"), size);
+  Workload w = make_workload(p.get("workload"), size, device);
   // Two peaks: the tensors' bytes (the allocator's count) and the growth of the
   // process's resident memory from here on, which bench/compare.py measures the
   // same way for PyTorch. The latter includes the warm-up run and what the
@@ -250,13 +265,16 @@ int cmd_bench(int argc, char** argv) {
   const bool rss_ok = reset_peak_rss();
   const long long rss_before_kb = proc_status_kb("VmRSS");
   w.run();  // warm-up: first-touch page faults, caches
+  finish();
   profiler::reset();  // STYLEGRAD_PROFILE=1: report the timed runs only
   reset_cpu_peak_bytes();
-  const size_t base = cpu_bytes_in_use();
+  if (device.is_cuda()) cuda_reset_peak(device.index);
+  const size_t base = device.is_cuda() ? cuda_memory_stats(device.index).bytes_in_use : cpu_bytes_in_use();
   std::vector<double> ms;
   for (int64_t i = 0; i < repeat; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     w.run();
+    finish();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
@@ -266,7 +284,8 @@ int cmd_bench(int argc, char** argv) {
   std::printf("median_ms %.3f  min_ms %.3f", median, best);
   if (w.flops > 0) std::printf("  gflops %.1f  best_gflops %.1f", w.flops / (median * 1e6), w.flops / (best * 1e6));
   if (w.bytes > 0) std::printf("  gbytes_per_s %.1f", w.bytes / (median * 1e6));
-  std::printf("  peak_mb %.1f", double(cpu_peak_bytes() - base) / (1 << 20));
+  const size_t peak = device.is_cuda() ? cuda_memory_stats(device.index).peak_bytes_in_use : cpu_peak_bytes();
+  std::printf("  peak_mb %.1f", double(peak - base) / (1 << 20));
   const long long hwm_kb = proc_status_kb("VmHWM");
   if (rss_ok && rss_before_kb >= 0 && hwm_kb >= 0)
     std::printf("  rss_growth_mb %.1f", double(hwm_kb - rss_before_kb) / 1024);

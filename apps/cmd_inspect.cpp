@@ -51,9 +51,11 @@ int cmd_inspect(int argc, char** argv) {
   p.option("pooling", "max", "max or avg");
   p.option("out-dir", "", "output directory (created if missing)");
   p.flag("gram", "also write each layer's Gram matrix");
+  add_device_option(p);
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
   for (const char* o : {"weights", "image", "out-dir"}) SG_USAGE_CHECK(!p.get(o).empty(), "--", o, " is required");
+  const Device device = device_option(p);
   const std::string model = p.get("model");
   SG_USAGE_CHECK(model == "vgg19" || model == "vgg16", "--model must be vgg19 or vgg16, got '", model, "'");
   SG_USAGE_CHECK(p.get("pooling") == "max" || p.get("pooling") == "avg", "--pooling must be max or avg, got '",
@@ -92,9 +94,10 @@ int cmd_inspect(int argc, char** argv) {
            model, " needs at least ", need, " on each side up to these layers (use a larger --image-size)");
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw Error("cannot create directory '" + dir + "'");
   NoGradGuard ng;
-  auto acts = vgg.forward_taps(img.unsqueeze(0), layers);
+  vgg.to(device);
+  auto acts = vgg.forward_taps(img.unsqueeze(0).to(device), layers);
   for (const auto& l : layers) {
-    const Tensor& a = acts.at(l);
+    const Tensor a = acts.at(l).to(Device::cpu());  // the mosaic and the files are host work
     write_npy(dir + "/" + l + ".npy", a);
     save_image(channel_mosaic(a.squeeze(0)), dir + "/" + l + ".png");
     if (p.has("gram")) write_npy(dir + "/" + l + "_gram.npy", style::gram_matrix(a).squeeze(0));

@@ -89,12 +89,14 @@ int cmd_style(int argc, char** argv) {
   p.option("multiscale-kernels", "3,5,7,11,15,23", "kernel sizes (odd) of the multiscale network");
   p.option("multiscale-filters", "64", "filters per kernel size of the multiscale network");
   p.option("loss-log", "", "write the losses per iteration to this CSV file");
+  add_device_option(p);
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "'");
   SG_USAGE_CHECK(!p.get("content").empty(), "--content is required");
   SG_USAGE_CHECK(!p.get("style").empty(), "--style is required");
 
   // ---- every option's value, before any work ----
+  const Device device = device_option(p);
   const uint64_t seed = uint64_t(p.get_int("seed", 0));
   std::string model = p.get("model");
   SG_USAGE_CHECK(model == "auto" || model == "vgg19" || model == "vgg16" || model == "multiscale",
@@ -200,6 +202,7 @@ int cmd_style(int argc, char** argv) {
     for (int64_t k : mo.kernel_sizes) SG_USAGE_CHECK(k % 2 == 1, "--multiscale-kernels must be odd, got ", k);
     net = std::make_unique<style::MultiScaleFeatures>(mo);
   }
+  net->to(device);
   std::fprintf(stderr, "features: %s\n", net->description().c_str());
 
   // ---- layers and weights (defaults depend on the network, see README) ----
@@ -226,11 +229,13 @@ int cmd_style(int argc, char** argv) {
   to.style_scale = style_scale;
   to.seed = seed;
   to.scales = scales;
+  to.device = device;
   // The frozen network runs hundreds of times: keep its Winograd weight
   // transforms (kernels/cpu/winograd.h) unless the environment says otherwise.
   if (!std::getenv("STYLEGRAD_WINOGRAD_CACHE_MB")) cpu::set_winograd_cache_budget(size_t(512) << 20);
-  {
-    // Refuse sizes whose activations cannot fit, before any work.
+  if (!device.is_cuda()) {
+    // Refuse sizes whose activations cannot fit, before any work (in host
+    // memory: a GPU's own runs out with one error from its allocator).
     const double need = style::transfer_memory_bytes(*net, to) + double(cpu::winograd_cache_stats().budget_bytes);
     const MemoryLimit have = memory_limit();
     SG_CHECK(need < 0.8 * have.bytes, "image size ", *std::max_element(to.scales.begin(), to.scales.end()),
@@ -271,7 +276,7 @@ int cmd_style(int argc, char** argv) {
 
   // ---- outputs ----
   NoGradGuard ng;
-  Tensor result = run.image.squeeze(0);
+  Tensor result = run.image.squeeze(0).to(Device::cpu());
   if (p.has("original-colors"))
     result = style::keep_original_colors(resize_image(content_full, result.size(1), result.size(2)), result);
   save_image(result, output);

@@ -104,8 +104,10 @@ int cmd_test(int argc, char** argv) {
       .option("aspect_ratio", "1.0", "saved images are resized to this aspect ratio, as the official util.save_image")
       .option("load_size", "256", "scale images to this size (the official test options' default: --crop_size's default, 256, whatever --crop_size is)")
       .option("model_suffix", "", "--model test loads <epoch>_net_G<model_suffix>.pth (e.g. _A)");
+  add_device_option(p);
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
+  const Device device = device_option(p);
 
   // ---- options and the official per-model defaults ----
   const std::string model = p.get("model");
@@ -158,6 +160,7 @@ int cmd_test(int argc, char** argv) {
   // All loaded before the official "loading the model from" lines, so that a
   // file that does not fit is the only line printed.
   for (size_t k = 0; k < nets.size(); ++k) cg::load_official_network(*nets[k].net, net_files[k], "net" + nets[k].name);
+  for (Network& n : nets) n.net->to(device);
   for (const std::string& file : net_files) std::printf("loading the model from %s\n", file.c_str());
   std::printf("---------- Networks initialized -------------\n");
   for (const Network& n : nets) {
@@ -205,7 +208,9 @@ int cmd_test(int argc, char** argv) {
   NoGradGuard no_grad;
   for (int64_t i = 0; i < dataset->size(); ++i) {
     if (i >= num_test) break;
-    const data::Sample s = dataset->get(i);
+    data::Sample s = dataset->get(i);
+    s.A = s.A.to(device);  // the images are written from CPU copies (tensor_to_image_levels)
+    if (s.B.defined()) s.B = s.B.to(device);
     std::vector<std::pair<std::string, Tensor>> visuals;
     std::string image_path;
     if (model == "test") {

@@ -100,8 +100,10 @@ int cmd_train(int argc, char** argv) {
     p.option("lambda_A", "10.0", "weight of the cycle loss A -> B -> A")
         .option("lambda_B", "10.0", "weight of the cycle loss B -> A -> B")
         .option("lambda_identity", "0.5", "identity loss weight, relative to lambda_A and lambda_B");
+  add_device_option(p);
   if (!p.parse(argc, argv)) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
+  const Device device = device_option(p);
   SG_USAGE_CHECK(p.get_int("batch_size") == 1, "--batch_size ", p.get("batch_size"),
            ": stylegrad train runs one image at a time (batch size 1, the official default)");
 
@@ -124,6 +126,7 @@ int cmd_train(int argc, char** argv) {
   require_creatable_directory(expr_dir, "the checkpoints folder (--checkpoints_dir/--name)");
   tr::TrainerOptions topt;
   topt.expr_dir = expr_dir;
+  topt.device = device;
   topt.name = p.get("name");
   topt.epoch_count = p.get_int("epoch_count");
   topt.n_epochs = p.get_int("n_epochs");
@@ -170,6 +173,7 @@ int cmd_train(int argc, char** argv) {
     SG_USAGE_CHECK(pool_text == "0", "--pool_size ", pool_text, ": pix2pix has no image pool (0)");
     pix2pix = std::make_unique<tr::Pix2PixModel>(o, gen);
     pix2pix->to(DType::f32);
+    pix2pix->to(device);
     trainee = tr::train_model(*pix2pix);
   } else {
     tr::CycleGANOptions o;
@@ -182,6 +186,7 @@ int cmd_train(int argc, char** argv) {
     o.lambda_identity = p.get_double("lambda_identity");
     cycle_gan = std::make_unique<tr::CycleGANModel>(o, gen);
     cycle_gan->to(DType::f32);
+    cycle_gan->to(device);
     trainee = tr::train_model(*cycle_gan);
   }
   std::vector<std::string> loaded;

@@ -146,7 +146,7 @@ void add_cut_options(ArgParser& p, bool sincut, bool is_train) {
   p.option("dataroot", "placeholder", "path to images (with subfolders trainA, trainB, testA, testB, ...)")
       .option("name", "experiment_name", "experiment name: networks are stored in <checkpoints_dir>/<name>")
       .option("easy_label", "experiment_name", "interpretable name (accepted)")
-      .option("gpu_ids", "0", "accepted for compatibility: stylegrad runs on the CPU")
+      .option("gpu_ids", "0", "accepted for compatibility: --device picks where stylegrad runs")
       .option("checkpoints_dir", "./checkpoints", "where the networks are")
       .option("model", "cut", "cut | sincut")
       .option("input_nc", "3", "input image channels: 3 RGB, 1 grayscale")
@@ -355,10 +355,12 @@ int cmd_train_cut(int argc, char** argv) {
   const std::vector<std::string> args = with_str2bool_values(argc, argv);
   std::vector<char*> cargs;
   for (const std::string& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
+  add_device_option(p);
   if (!p.parse(int(cargs.size()), cargs.data())) return 0;
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
   SG_USAGE_CHECK(p.get("model") == "cut" || p.get("model") == "sincut", "--model '", p.get("model"),
                  "': expected cut or sincut");
+  const Device device = device_option(p);
 
   // ---- options ----
   tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/true, sincut);
@@ -391,6 +393,7 @@ int cmd_train_cut(int argc, char** argv) {
   const std::string load_suffix = p.get("epoch");
   tr::TrainerOptions topt;
   topt.expr_dir = expr_dir;
+  topt.device = device;
   topt.name = p.get("name");
   topt.epoch_count = p.get_int("epoch_count", 1);
   topt.n_epochs = o.n_epochs;
@@ -445,6 +448,7 @@ int cmd_train_cut(int argc, char** argv) {
   }
   tr::CUTModel& model = *model_owner;
   model.to(DType::f32);
+  model.to(device);  // netF's MLPs are made on the first batch's device (models/patch_sample.h)
   if (continue_train) {
     std::error_code ec;
     const std::string full = tr::checkpoint_file(load_dir, load_suffix);
@@ -555,6 +559,7 @@ int cmd_test_cut(int argc, char** argv) {
       .flag("eval", "G in evaluation mode (running batch-norm statistics, no dropout)")
       .option("num_test", sincut ? std::to_string(tr::sincut_options(false).num_test) : "50",
               "how many images to translate");
+  add_device_option(p);
   const std::vector<std::string> args = with_str2bool_values(argc, argv);
   std::vector<char*> cargs;
   for (const std::string& a : args) cargs.push_back(const_cast<char*>(a.c_str()));
@@ -562,6 +567,7 @@ int cmd_test_cut(int argc, char** argv) {
   SG_USAGE_CHECK(p.positionals().empty(), "unexpected argument '", p.positionals()[0], "' (see --help)");
   SG_USAGE_CHECK(p.get("model") == "cut" || p.get("model") == "sincut", "--model '", p.get("model"),
                  "': expected cut or sincut");
+  const Device device = device_option(p);
   tr::SinCUTOptions o = cut_model_options(p, /*is_train=*/false, sincut);
   note_gpu_ids(p);
 
@@ -599,6 +605,7 @@ int cmd_test_cut(int argc, char** argv) {
     throw Error("checkpoint '" + file + "' not found; " + hint);
   }
   cg::load_official_network(*netG, file, "netG");
+  netG->to(device);
   std::printf("loading the model from %s\n", file.c_str());
   std::printf("---------- Networks initialized -------------\n");
   std::printf("[Network G] Total number of parameters : %.3f M\n", double(parameter_count(*netG)) / 1e6);
@@ -633,7 +640,7 @@ int cmd_test_cut(int argc, char** argv) {
     const data::Sample s = dataset->get(i);
     const Tensor real_A = atob || !has_B ? s.A : s.B;
     const std::string image_path = atob || !has_B ? s.A_path : s.B_path;
-    std::vector<std::pair<std::string, Tensor>> visuals = {{"real_A", real_A}, {"fake_B", netG->forward(real_A)}};
+    std::vector<std::pair<std::string, Tensor>> visuals = {{"real_A", real_A}, {"fake_B", netG->forward(real_A.to(device))}};
     if (has_B) visuals.push_back({"real_B", atob ? s.B : s.A});
     if (i % 5 == 0) {
       std::printf("processing (%04lld)-th image... ['%s']\n", (long long)i, image_path.c_str());

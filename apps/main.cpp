@@ -39,15 +39,20 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
+    // stdout is buffered when it is a file or a pipe: flushed before an error,
+    // so that the error line comes after what the command printed, not before.
     try {
       return c.run(argc - 2, argv + 2);
     } catch (const UsageError& e) {
+      std::fflush(stdout);
       std::fprintf(stderr, "stylegrad %s: error: %s\n", c.name, e.what());
       return 2;
     } catch (const std::bad_alloc&) {
+      std::fflush(stdout);
       std::fprintf(stderr, "stylegrad %s: error: out of memory: the job needs more than this machine can give (use smaller images or sizes)\n", c.name);
       return 1;
     } catch (const std::exception& e) {
+      std::fflush(stdout);
       std::fprintf(stderr, "stylegrad %s: error: %s\n", c.name, e.what());
       return 1;
     }

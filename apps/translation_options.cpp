@@ -56,7 +56,7 @@ void add_base_options(ArgParser& p) {
       .option("dataset_mode", "", "single | aligned | unaligned (default: single for test, unaligned for cycle_gan, aligned for pix2pix)")
       .flag("serial_batches", "take images in order")
       .option("batch_size", "1", "1 (stylegrad runs one image at a time)")
-      .option("gpu_ids", "0", "accepted for compatibility: stylegrad runs on the CPU")
+      .option("gpu_ids", "0", "accepted for compatibility: --device picks where stylegrad runs")
       .option("max_dataset_size", "", "at most this many images per folder")
       .option("display_winsize", "256", "image width on the HTML page")
       .option("num_threads", "4", "accepted for compatibility")
@@ -96,8 +96,12 @@ data::DatasetOptions dataset_options(const ArgParser& p, const std::string& mode
 }
 
 void note_gpu_ids(const ArgParser& p) {
-  if (p.get("gpu_ids") != "-1" && p.has("gpu_ids"))
+  if (p.get("gpu_ids") == "-1" || !p.has("gpu_ids")) return;
+  if (p.get("device") == "cpu")
     std::printf("note: stylegrad runs on the CPU; --gpu_ids %s is ignored\n", p.get("gpu_ids").c_str());
+  else
+    std::printf("note: stylegrad runs on --device %s; --gpu_ids %s is ignored\n", p.get("device").c_str(),
+                p.get("gpu_ids").c_str());
 }
 
 std::string python_float_text(double x) {
@@ -172,7 +176,8 @@ std::string options_block(const ArgParser& p,
   std::sort(names.begin(), names.end());
   std::string s = "----------------- Options ---------------\n";
   for (const std::string& name : names) {
-    if (omitted.count(name)) continue;
+    // --device is stylegrad's own (the official --gpu_ids is noted, not used): not in the official block.
+    if (omitted.count(name) || name == "device") continue;
     std::string value, def;
     if (auto it = resolved.find(name); it != resolved.end()) {
       value = it->second.first;

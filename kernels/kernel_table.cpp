@@ -75,9 +75,7 @@ const KernelTable& kernels_on(Device d) {
     case DeviceType::cuda: break;
   }
   const KernelTable* cuda = cuda_kernel_table();
-  SG_CHECK(cuda, "device ", d.str(),
-           ": this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF); "
-           "cuda-emulated runs the CUDA kernels on the CPU");
+  SG_CHECK(cuda, device_unavailable_reason(d));  // a build without CUDA
   return *cuda;
 }
 

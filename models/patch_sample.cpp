@@ -79,6 +79,7 @@ PatchSamples PatchSampleF::forward(const std::vector<Tensor>& feats, int64_t num
     Tensor x, ids;
     if (num_patches > 0) {
       TensorOptions i64(DType::i64);
+      i64.device = feat.device();  // the ids and the gather index go where the features are
       if (!patch_ids.empty()) {
         ids = patch_ids[l];
         SG_CHECK(ids.defined() && ids.dim() == 1 && ids.dtype() == DType::i64, "PatchSampleF: patch ids ", l,

@@ -214,8 +214,11 @@ NoiseInjection::NoiseInjection(Generator& gen) : gen_(&gen) { weight = register_
 Tensor NoiseInjection::forward(const Tensor& image, const Tensor& given) {
   SG_CHECK(image.dim() == 4, "NoiseInjection: image must be [N, C, H, W], got ", image.str());
   Tensor noise = given;
-  if (!noise.defined())
-    noise = randn({image.size(0), 1, image.size(2), image.size(3)}, *gen_, image.dtype());
+  if (!noise.defined()) {
+    TensorOptions like_image(image.dtype());
+    like_image.device = image.device();  // drawn on the host, then where the image is
+    noise = randn({image.size(0), 1, image.size(2), image.size(3)}, *gen_, like_image);
+  }
   return image + weight * noise;
 }
 

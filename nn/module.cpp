@@ -97,7 +97,7 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     SG_CHECK(!is_floating(mine.dtype()) || is_floating(src.dtype()), "load_state_dict: '", name, "' is ",
              dtype_name(src.dtype()), " in the file but the model expects a floating-point tensor (",
              dtype_name(mine.dtype()), ")");
-    mine.copy_(src);
+    mine.copy_(src.detach().to(mine.device()));  // a file is read on the CPU; the module may be elsewhere
     given.erase(it);
   }
   if (strict && !given.empty())
@@ -135,14 +135,7 @@ Module& Module::to(DType dtype) {
 }
 
 Module& Module::to(Device device) {
-  if (device.is_cuda()) {
-#ifdef STYLEGRAD_WITH_CUDA
-    SG_CHECK(cuda_available(), "Module::to(", device.str(), "): no CUDA device is present");
-#else
-    throw Error("Module::to(" + device.str() +
-                "): this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)");
-#endif
-  }
+  check_device_available(device);
   convert_in_place(state_dict(), [device](const Tensor& t) { return t.to(device); });
   return *this;
 }

@@ -128,16 +128,17 @@ struct ParamEntry {
     scalars_taken.insert(name);
     return *scalars->find(name);
   }
-  // The tensor, checked against the shape it must have, as a fresh tensor of `dtype`.
+  // The tensor, checked against the shape it must have, as a fresh tensor of
+  // `dtype` on `device` (the parameter's: a checkpoint is read on the CPU).
   Tensor tensor(const std::string& who, const std::string& name, const Shape& shape, DType dtype,
-                const std::string& whose) {
+                const std::string& whose, Device device = Device::cpu()) {
     auto it = tensors.find(name);
     SG_CHECK(it != tensors.end(), who, ": tensor '", key, ".", name, "' is missing");
     SG_CHECK(it->second.shape() == shape, who, ": tensor '", key, ".", name, "' has shape ", it->second.shape().str(),
              ", ", whose, " has ", shape.str());
     SG_CHECK(is_floating(it->second.dtype()), who, ": tensor '", key, ".", name, "' must be floating-point, not ",
              dtype_name(it->second.dtype()));
-    Tensor out = it->second.detach().to(dtype).clone();
+    Tensor out = it->second.detach().to(dtype).clone().to(device);
     tensors.erase(it);
     return out;
   }
@@ -360,7 +361,7 @@ void SGD::load_state_dict(const StateDict& sd) {
   for (auto& [index, entry] : loaded.params) {
     if (entry.tensors.count("momentum_buffer"))
       bufs[index] = entry.tensor(who, "momentum_buffer", ps[index].shape(), ps[index].dtype(),
-                                 "parameter " + std::to_string(index));
+                                 "parameter " + std::to_string(index), ps[index].device());
     else if (entry.has("momentum_buffer"))  // torch without momentum saves momentum_buffer None
       SG_CHECK(entry.scalar(who, "momentum_buffer").is_null(), who, ": '", entry.key,
                ".momentum_buffer' must be a tensor or null");
@@ -492,9 +493,9 @@ void AdamFamily<Options, kDecoupled>::load_state_dict(const StateDict& sd) {
     ParamState& st = state[index];
     st.step = integer(who, entry.scalar(who, "step"), entry.key + ".step");
     SG_CHECK(st.step >= 0, who, ": '", entry.key, ".step' is negative");
-    st.exp_avg = entry.tensor(who, "exp_avg", p.shape(), p.dtype(), whose);
-    st.exp_avg_sq = entry.tensor(who, "exp_avg_sq", p.shape(), p.dtype(), whose);
-    if (entry.has("max_exp_avg_sq")) st.max_exp_avg_sq = entry.tensor(who, "max_exp_avg_sq", p.shape(), p.dtype(), whose);
+    st.exp_avg = entry.tensor(who, "exp_avg", p.shape(), p.dtype(), whose, p.device());
+    st.exp_avg_sq = entry.tensor(who, "exp_avg_sq", p.shape(), p.dtype(), whose, p.device());
+    if (entry.has("max_exp_avg_sq")) st.max_exp_avg_sq = entry.tensor(who, "max_exp_avg_sq", p.shape(), p.dtype(), whose, p.device());
   }
   // amsgrad needs max_exp_avg_sq wherever there is state (torch would fail at the next step).
   size_t index = 0;

@@ -68,11 +68,17 @@ StyleProblem make_problem(FeatureNet& net, const Tensor& content, const std::vec
   return p;
 }
 
+void FeatureNet::to(Device device) {
+  SG_CHECK(device.is_cpu(), description(), ": this feature network does not move to device ", device.str());
+}
+
 Losses evaluate(FeatureNet& net, const StyleProblem& p, const Tensor& image) {
   auto feats = net.features(image, union_of(p.content_layers, p.style_layers));
   Losses l;
-  l.content = zeros({}, TensorOptions(image.dtype()));
-  l.style = zeros({}, TensorOptions(image.dtype()));
+  TensorOptions scalar(image.dtype());
+  scalar.device = image.device();
+  l.content = zeros({}, scalar);
+  l.style = zeros({}, scalar);
   for (const auto& layer : p.content_layers) {
     const Tensor& target = p.content_targets.at(layer);
     Tensor term = mean_squared(feats.at(layer), target);
@@ -93,7 +99,7 @@ Losses evaluate(FeatureNet& net, const StyleProblem& p, const Tensor& image) {
   }
   l.content = l.content * p.weights.content;
   l.style = l.style * p.weights.style;
-  l.tv = p.weights.tv != 0 ? total_variation(image) * p.weights.tv : zeros({}, TensorOptions(image.dtype()));
+  l.tv = p.weights.tv != 0 ? total_variation(image) * p.weights.tv : zeros({}, scalar);
   l.total = l.content + l.style + l.tv;
   return l;
 }

@@ -41,6 +41,9 @@ class FeatureNet {
   // Floats held per input pixel at the peak of a forward + backward pass,
   // for estimating memory before any work (style/transfer.h).
   virtual double floats_per_pixel() const = 0;
+  // Moves the network's weights to `device` (nn::Module::to); the default
+  // refuses any device but the CPU.
+  virtual void to(Device device);
 };
 
 struct LossWeights {

@@ -32,6 +32,8 @@ int64_t vgg_min_side(const models::VGG& vgg, const std::vector<std::string>& lay
   return int64_t(1) << deepest;
 }
 
+void VGGFeatures::to(Device device) { vgg_->to(device); }
+
 int64_t VGGFeatures::min_side(const std::vector<std::string>& layers) const { return vgg_min_side(*vgg_, layers); }
 
 MultiScaleFeatures::MultiScaleFeatures(const models::MultiScaleOptions& o)
@@ -55,6 +57,8 @@ double MultiScaleFeatures::floats_per_pixel() const {
   return 4.0 * double(net_->options().filters) * double(net_->layer_names().size());
 }
 
+void MultiScaleFeatures::to(Device device) { net_->to(device); }
+
 const std::vector<std::string>& MultiScaleFeatures::layer_names() const { return net_->layer_names(); }
 
 // ---- the loop ----
@@ -72,11 +76,11 @@ namespace {
 Tensor first_start(const Tensor& content, const Tensor& init_image, int64_t scale, Init init, Generator& gen) {
   const int64_t H = content.size(2), W = content.size(3);
   Tensor start;
-  if (init_image.defined()) start = resize_to_longer_side(init_image, scale).unsqueeze(0);
+  if (init_image.defined()) start = resize_to_longer_side(init_image.to(Device::cpu()), scale).unsqueeze(0);
   else if (init == Init::image) start = content;
   else start = randn(content.shape(), gen) * 0.001 + 0.5;  // neural-style: mean colour + tiny noise
-  if (start.size(2) != H || start.size(3) != W) start = upsample_bilinear2d(start, H, W, false);
-  return start;
+  if (start.size(2) != H || start.size(3) != W) start = upsample_bilinear2d(start.to(content.device()), H, W, false);
+  return start.to(content.device());
 }
 
 }  // namespace
@@ -99,7 +103,7 @@ TransferResult run_style_transfer(FeatureNet& net, const Tensor& content_full, c
     const int64_t need = vgg->min_side(layers);
     for (int64_t scale : o.scales) {
       auto check = [&](const Tensor& full, int64_t side, const std::string& what) {
-        const Tensor t = resize_to_longer_side(full, side);
+        const Tensor t = resize_to_longer_side(full.to(Device::cpu()), side);
         SG_CHECK(t.size(1) >= need && t.size(2) >= need, "the ", what, " image is ", t.size(2), "x", t.size(1),
                  " pixels at scale ", scale, "; VGG needs at least ", need, " on each side for these layers (",
                  "use a larger --image-size or --style-scale, or a less elongated image)");
@@ -114,11 +118,13 @@ TransferResult run_style_transfer(FeatureNet& net, const Tensor& content_full, c
   Generator gen(o.seed);
   for (size_t si = 0; si < o.scales.size(); ++si) {
     const int64_t scale = o.scales[si];
-    const Tensor content = resize_to_longer_side(content_full, scale).unsqueeze(0);
+    // Resizing is host code (io/image.h): on the CPU, then to the device.
+    const Tensor content = resize_to_longer_side(content_full.to(Device::cpu()), scale).unsqueeze(0).to(o.device);
     const int64_t H = content.size(2), W = content.size(3);
     const int64_t style_side = std::max<int64_t>(16, int64_t(std::lround(double(scale) * o.style_scale)));
     std::vector<Tensor> styles;
-    for (const Tensor& s : styles_full) styles.push_back(resize_to_longer_side(s, style_side).unsqueeze(0));
+    for (const Tensor& s : styles_full)
+      styles.push_back(resize_to_longer_side(s.to(Device::cpu()), style_side).unsqueeze(0).to(o.device));
     if (callbacks.scale_started) callbacks.scale_started(si, H, W);
 
     const StyleProblem problem =

@@ -39,6 +39,7 @@ class VGGFeatures : public FeatureNet {
   // Measured: VGG-19 forward + backward holds about 310 floats per input pixel
   // at its peak (bench vgg19-fwdbwd: 325 MB at 512x512).
   double floats_per_pixel() const override { return 310.0; }
+  void to(Device device) override;
 
  private:
   std::shared_ptr<models::VGG> vgg_;
@@ -55,6 +56,7 @@ class MultiScaleFeatures : public FeatureNet {
   bool normalized_losses() const override { return true; }
   // About 4 maps of 64 filters per kernel size and pixel, forward + backward.
   double floats_per_pixel() const override;
+  void to(Device device) override;
   const std::vector<std::string>& layer_names() const;
 
  private:
@@ -81,6 +83,9 @@ struct TransferOptions {
   double learning_rate = 0.04;        // Adam's
   Init init = Init::random;           // when no init image is given
   uint64_t seed = 0;                  // the initial noise
+  // Where the network (moved there by the caller) and the image run. Images
+  // are resized on the CPU and moved there; the result stays there.
+  Device device = Device::cpu();
 };
 
 // The weighted losses of one evaluation (one row of --loss-log).

@@ -36,4 +36,12 @@ Device parse_device(const std::string& s);
 // True when this build has CUDA support and a device is present.
 bool cuda_available();
 
+// Why device d cannot be used here, as one line that names cuda-emulated as
+// the way out ("device cuda:0: this build of stylegrad has no CUDA support
+// ..."); empty when it can (cpu and cuda-emulated always can). The one place
+// this message is written.
+std::string device_unavailable_reason(Device d);
+// Throws sg::Error with that reason, if any.
+void check_device_available(Device d);
+
 }  // namespace sg

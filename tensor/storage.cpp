@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "tensor/cpu_allocator.h"
+#include "tensor/cuda_memory.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -29,18 +30,48 @@ Storage::~Storage() {
 }
 
 #ifndef STYLEGRAD_WITH_CUDA
-// CPU-only build: the CUDA hooks say clearly that there is no CUDA.
-static const char* kNoCuda = "this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)";
-void* cuda_alloc(size_t, int) {
-  throw Error(std::string(kNoCuda) + "; device cuda-emulated runs the CUDA kernels on the CPU");
-}
+// A build without CUDA: every CUDA hook is the one error of device_unavailable_reason.
+void* cuda_alloc(size_t, int index) { check_device_available(Device::cuda(index)); return nullptr; }
 void cuda_free(void*, int) {}
+CachingAllocatorStats cuda_memory_stats(int index) { check_device_available(Device::cuda(index)); return {}; }
+void cuda_reset_peak(int index) { check_device_available(Device::cuda(index)); }
+void cuda_empty_cache(int index) { check_device_available(Device::cuda(index)); }
+void* cuda_stream(int index) { check_device_available(Device::cuda(index)); return nullptr; }
+void cuda_synchronize(int index) { check_device_available(Device::cuda(index)); }
+int cuda_device_count(const char** why_none) {
+  if (why_none) *why_none = "this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)";
+  return 0;
+}
 bool cuda_available() { return false; }
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
-  SG_CHECK(!dst_dev.is_cuda() && !src_dev.is_cuda(), kNoCuda);  // cpu and cuda-emulated are host memory
+  check_device_available(dst_dev);  // cpu and cuda-emulated are host memory
+  check_device_available(src_dev);
   std::memcpy(dst, src, nbytes);
 }
 #endif
+
+std::string device_unavailable_reason(Device d) {
+  if (!d.is_cuda()) return "";
+  const char* why = "";
+  const int n = cuda_device_count(&why);
+  std::string reason;
+#ifndef STYLEGRAD_WITH_CUDA
+  (void)n;
+  reason = why;
+#else
+  if (n == 0) reason = std::string("no CUDA GPU is usable (") + why + ")";
+  else if (d.index >= n)
+    reason = "this machine has " + std::to_string(n) + " CUDA GPU" + (n > 1 ? "s" : "") + ", cuda:0" +
+             (n > 1 ? " to cuda:" + std::to_string(n - 1) : "");
+#endif
+  if (reason.empty()) return "";
+  return "device " + d.str() + ": " + reason + "; device cuda-emulated runs the CUDA kernels on the CPU";
+}
+
+void check_device_available(Device d) {
+  const std::string reason = device_unavailable_reason(d);
+  SG_CHECK(reason.empty(), reason);
+}
 
 Device parse_device(const std::string& s) {
   if (s == "cpu") return Device::cpu();

@@ -20,7 +20,7 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
-  size_t capacity = 0;  // bytes the CPU allocator really reserved (passed back to cpu_free)
+  size_t capacity = 0;  // bytes the CPU allocator really reserved (passed back to cpu_free); CUDA's keeps its own
   const uint64_t id;    // unique in the process, never reused (unlike `data`, which the allocator recycles)
 
   Storage(size_t nbytes, Device device);  // uninitialised bytes, 64-byte aligned on CPU
@@ -36,12 +36,13 @@ struct Storage {
   std::atomic<uint64_t> version_{0};
 };
 
-// Device allocator hooks: the CPU ones are in tensor/cpu_allocator.h; the
-// CUDA ones in tensor/cuda_memory.cu, in CUDA builds only.
-void* cuda_alloc(size_t nbytes, int device_index);
-void cuda_free(void* p, int device_index);
+// The allocators behind a Storage: tensor/cpu_allocator.h for cpu and
+// cuda-emulated, tensor/cuda_memory.h (a caching allocator per device) for cuda.
 
 // Copies nbytes between any two devices (host<->device, device<->device).
+// When it returns, the source may be changed or freed, and a copy to the
+// host has arrived; a copy to a CUDA device may still be running on the
+// device's stream, ahead of any kernel that reads it (tensor/cuda_memory.h).
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes);
 
 }  // namespace sg

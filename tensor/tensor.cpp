@@ -51,6 +51,9 @@ template <class T>
 T* Tensor::data() const {
   SG_CHECK(dtype() == dtype_of<T>::value, "data<", dtype_name(dtype_of<T>::value), ">() called on a ",
            dtype_name(dtype()), " tensor");
+  // Host code reading GPU memory would crash: one line instead. (cuda-emulated memory is host memory.)
+  SG_CHECK(!device().is_cuda(), "data<", dtype_name(dtype_of<T>::value), ">(): the tensor is on ", device().str(),
+           "; host code reads CPU tensors (.to(Device::cpu()) first)");
   return static_cast<T*>(raw_data());
 }
 template float* Tensor::data<float>() const;

@@ -253,12 +253,16 @@ TEST_CASE("module: to(device): cpu is a no-op; cuda moves and comes back, or is 
   CHECK(weight.raw_data() == data);
   const std::vector<double> values = weight.to_vector();
   if (!cuda_available()) {
-#ifdef STYLEGRAD_WITH_CUDA
-    CHECK(error_of([&] { net.to(Device::cuda(0)); }) == "Module::to(cuda:0): no CUDA device is present");
+    CHECK(error_of([&] { net.to(Device::cuda(0)); }) == device_unavailable_reason(Device::cuda(0)));
+#ifndef STYLEGRAD_WITH_CUDA
+    CHECK(device_unavailable_reason(Device::cuda(0)) ==
+          "device cuda:0: this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF); "
+          "device cuda-emulated runs the CUDA kernels on the CPU");
 #else
-    CHECK(error_of([&] { net.to(Device::cuda(0)); }) ==
-          "Module::to(cuda:0): this build of stylegrad has no CUDA support (nvcc was not found, or -DSTYLEGRAD_CUDA=OFF)");
+    CHECK(device_unavailable_reason(Device::cuda(0)).find("device cuda:0: no CUDA GPU is usable (") == 0);
 #endif
+    CHECK(device_unavailable_reason(Device::cuda(0)).find("; device cuda-emulated runs the CUDA kernels on the CPU") !=
+          std::string::npos);
     CHECK(weight.device() == Device::cpu());  // unchanged
   } else {
     net.to(Device::cuda(0));

@@ -28,6 +28,12 @@ void BaseModel::to(DType dtype) {
   if (is_train_) make_optimizers();
 }
 
+void BaseModel::to(Device device) {
+  SG_CHECK(schedulers.empty(), model_name_, ".to: call it before setup_schedulers (it makes the optimizers anew)");
+  for (auto& [name, net] : named_networks()) net->to(device);
+  if (is_train_) make_optimizers();
+}
+
 void BaseModel::setup_schedulers(const SchedulerOptions& options) {
   SG_CHECK(is_train_, model_name_, ".setup_schedulers: the model was built with isTrain false");
   schedulers.clear();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/checkpoint.h"
+#include "tensor/device.h"
 #include "tensor/dtype.h"
 #include "translation/scheduler.h"
 
@@ -38,6 +39,10 @@ class BaseModel {
   // Converts the networks to `dtype` (float32 | float64) and makes the optimizers
   // anew (Adam's state is per dtype): call it before setup_schedulers and the first step.
   void to(DType dtype);
+  // Moves the networks to `device` and makes the optimizers anew there; the
+  // same rule: before setup_schedulers and the first step. set_input then takes
+  // tensors on that device (translation/trainer.h moves each batch).
+  void to(Device device);
   // BaseModel.setup's schedulers: get_scheduler for every optimizer of
   // named_optimizers(), named scheduler_G, scheduler_D (, scheduler_F).
   void setup_schedulers(const SchedulerOptions& options);

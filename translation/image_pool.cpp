@@ -27,7 +27,7 @@ Tensor ImagePool::query(const Tensor& images) {
       returned.push_back(image);
     } else if (gen_.uniform() > 0.5) {  // return a stored image, keep the new one in its place
       const auto id = static_cast<size_t>(gen_.next_u64() % static_cast<uint64_t>(pool_size_));
-      returned.push_back(images_[id]);
+      returned.push_back(images_[id].to(image.device()));  // a resumed pool was read on the CPU
       images_[id] = image;
     } else {
       returned.push_back(image);

@@ -1,5 +1,6 @@
 #include "translation/sincut_model.h"
 
+#include "ops/op_util.h"
 #include "ops/ops.h"
 #include "tensor/error.h"
 #include "translation/r1_penalty.h"
@@ -66,7 +67,7 @@ Tensor SinCUTModel::compute_G_loss() {
   const Tensor CUT_loss_G = CUTModel::compute_G_loss();
   // G should leave B's images as they are, pixel by pixel.
   loss_idt = sin_opt.lambda_identity > 0.0 ? l1_loss(idt_B, real_B) * sin_opt.lambda_identity
-                                           : scalar_tensor(0.0, TensorOptions(CUT_loss_G.dtype()));
+                                           : scalar_tensor(0.0, options_like(CUT_loss_G));
   // Returned, not stored: as the official, optimize_parameters keeps it as loss_G,
   // while data_dependent_initialize's loss_G stays CUT's part.
   return CUT_loss_G + loss_idt;

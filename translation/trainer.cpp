@@ -261,7 +261,8 @@ void train(TrainModel& model, data::Dataset& dataset, Generator& gen, const Trai
       data::Sample sample = collate(dataset, order, b * batch_size, batch_size);
       if (first_batch) {
         first_batch = false;
-        if (callbacks.first_batch && callbacks.first_batch(sample.A, sample.B)) {  // gen restored: draw again
+        if (callbacks.first_batch &&
+            callbacks.first_batch(sample.A.to(opt.device), sample.B.to(opt.device))) {  // gen restored: draw again
           draw_order();
           sample = collate(dataset, order, 0, batch_size);
         }
@@ -272,7 +273,7 @@ void train(TrainModel& model, data::Dataset& dataset, Generator& gen, const Trai
         t_data = std::chrono::duration<double>(iter_start - iter_data_time).count();
       total_iters += batch_size;
       epoch_iter += batch_size;
-      model.set_input(sample.A, sample.B);
+      model.set_input(sample.A.to(opt.device), sample.B.to(opt.device));
       model.optimize_parameters();
       const Losses losses = model.current_losses();
       for (const auto& [name, value] : losses)

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "nn/checkpoint.h"
+#include "tensor/device.h"
 #include "translation/scheduler.h"
 
 namespace sg {
@@ -79,6 +80,9 @@ struct TrainerOptions {
   bool no_html = false;
   int64_t display_winsize = 256;
   std::string last_good;  // a checkpoint that a failed run leaves (set when resuming)
+  // Where the model is (BaseModel::to(Device)): every batch goes there before
+  // set_input and first_batch; visuals and checkpoints are written from CPU copies.
+  Device device = Device::cpu();
 };
 
 struct TrainCallbacks {
