@@ -10,7 +10,7 @@
 namespace sg {
 
 std::vector<double> Tensor::to_vector() const {
-  Tensor c = to(Device::cpu()).detach().to(DType::f64).contiguous();
+  Tensor c = detach().to(Device::cpu()).to(DType::f64).contiguous();
   const double* p = c.data<double>();
   return std::vector<double>(p, p + c.numel());
 }
