@@ -1,6 +1,7 @@
 // stylegrad bench: times the workloads that matter (VGG-19 forward and
-// backward for Gatys, single conv layers, CycleGAN's and pix2pix's generators
-// and a CycleGAN training iteration, memory-bound ops, dispatch overhead).
+// backward for Gatys, single conv layers, CycleGAN's, pix2pix's and CUT's
+// generators, a CycleGAN, a CUT and a SinCUT training iteration, memory-bound
+// ops, dispatch overhead).
 // bench/compare.py runs the same workloads in PyTorch and prints the ratios.
 #include <omp.h>
 
@@ -25,7 +26,9 @@
 #include "tensor/random.h"
 #include "tensor/cpu_allocator.h"
 #include "tensor/cuda_memory.h"
+#include "translation/cut_model.h"
 #include "translation/cycle_gan.h"
+#include "translation/sincut_model.h"
 
 namespace sg::cli {
 
@@ -203,6 +206,60 @@ Workload make_workload(const std::string& name, int64_t size, Device device) {
     };
     return w;
   }
+  // CUT (translation/cut_model.h) with --CUT_mode CUT's defaults: resnet_9blocks
+  // (ngf 64, instance norm, anti-aliased down- and upsampling, xavier 0.02),
+  // basic D, PatchSampleF mlp_sample 256, nce layers 0,4,8,12,16, 256 patches,
+  // NCE on G(B) too (nce_idt), lsgan, Adam(2e-4, (0.5, 0.999)), batch 1.
+  if (name == "cut-g-fwd") {
+    auto G = models::cyclegan::define_G(3, 3, 64, "resnet_9blocks", "instance", false, "xavier", 0.02,
+                                        /*no_antialias=*/false, /*no_antialias_up=*/false, gen);
+    G->to(device);
+    Tensor x = (rand({1, 3, size, size}, gen) * 2.0 - 1.0).to(device);
+    Workload w;
+    w.run = [G, x] {
+      NoGradGuard ng;
+      G->forward(x);
+    };
+    return w;
+  }
+  // One optimize_parameters of CUT at size², or of SinCUT with its defaults
+  // (translation/sincut_model.h: StyleGAN2 G and D, ngf 10, ndf 8, nce layers
+  // 0,2,4, one patch, lambda_NCE 4, R1 every D step, identity L1, nonsaturating,
+  // Adam(0.002, (0, 0.99))) on a batch of 16 crops of size² (its default 64).
+  // The first run, the warm-up, first does data_dependent_initialize on the same
+  // batch (F's MLPs, optimizer_F), as the trainer does once on its first batch.
+  if (name == "cut-iter" || name == "sincut-iter") {
+    const bool sincut = name == "sincut-iter";
+    // F's patch positions come from this generator at every iteration: it must outlive the model.
+    auto model_gen = std::make_shared<Generator>(0);
+    manual_seed(0);  // the StyleGAN2 networks draw from the default generator
+    std::shared_ptr<translation::CUTModel> model;
+    int64_t batch = 1;
+    if (sincut) {
+      SG_CHECK(size >= 8 && (size & (size - 1)) == 0,
+               "sincut-iter: --size must be a power of two >= 8 (the StyleGAN2 networks are built for it)");
+      translation::SinCUTOptions o = translation::sincut_options();
+      o.crop_size = size;
+      batch = o.batch_size;
+      model = std::make_shared<translation::SinCUTModel>(o, *model_gen);
+    } else {
+      model = std::make_shared<translation::CUTModel>(translation::cut_options("CUT"), *model_gen);
+    }
+    model->to(device);
+    Tensor A = (rand({batch, 3, size, size}, gen) * 2.0 - 1.0).to(device);
+    Tensor B = (rand({batch, 3, size, size}, gen) * 2.0 - 1.0).to(device);
+    auto initialized = std::make_shared<bool>(false);
+    Workload w;
+    w.run = [model, model_gen, A, B, initialized] {
+      if (!*initialized) {
+        model->data_dependent_initialize(A, B);
+        *initialized = true;
+      }
+      model->set_input(A, B);
+      model->optimize_parameters();
+    };
+    return w;
+  }
   if (name == "add") {  // bandwidth: read 2, write 1
     Tensor a = randn({size, size}, gen).to(device), b = randn({size, size}, gen).to(device);
     Workload w;
@@ -228,7 +285,7 @@ Workload make_workload(const std::string& name, int64_t size, Device device) {
   }
   throw Error("unknown workload '" + name +
               "' (fma-peak, vgg19-fwd, vgg19-fwdbwd, vgg19-conv1_1 ... vgg19-conv5_1 [-bwd], resnet9-fwd, "
-              "resnet9-fwdbwd, cyclegan-iter, unet256-fwd, add, sum, small-ops)");
+              "resnet9-fwdbwd, cyclegan-iter, unet256-fwd, cut-g-fwd, cut-iter, sincut-iter, add, sum, small-ops)");
 }
 
 }  // namespace
@@ -241,9 +298,12 @@ int cmd_bench(int argc, char** argv) {
               "vgg19-conv1_1 ... vgg19-conv5_1 (one conv + ReLU; add -bwd for its input gradient),\n"
               "resnet9-fwd, resnet9-fwdbwd (CycleGAN's generator; backward into its parameters),\n"
               "cyclegan-iter (one CycleGAN training iteration: both G, both D, Adam), unet256-fwd (pix2pix's G),\n"
+              "cut-g-fwd (CUT's anti-aliased resnet_9blocks G), cut-iter and sincut-iter (one CUT / SinCUT training\n"
+              "iteration with their defaults; SinCUT: a batch of 16 crops of size x size, default 64; the warm-up\n"
+              "run also does data_dependent_initialize),\n"
               "add and sum (memory bandwidth, size x size floats), small-ops (10 000 adds of 16 floats).");
   p.option("workload", "vgg19-fwd", "what to time");
-  p.option("size", "256", "image side (VGG workloads) or matrix side (add, sum)");
+  p.option("size", "0", "image side (256; sincut-iter: its crops, 64) or matrix side (add, sum: 256); 0: those");
   p.option("threads", "0", "OpenMP threads (0: all cores)");
   p.option("repeat", "5", "timed runs after one warm-up run");
   add_device_option(p);
@@ -253,8 +313,9 @@ int cmd_bench(int argc, char** argv) {
   const auto finish = [device] {
     if (device.is_cuda()) cuda_synchronize(device.index);
   };
-  const int64_t threads = p.get_int("threads"), repeat = p.get_int("repeat"), size = p.get_int("size");
-  SG_CHECK(repeat > 0 && size > 0, "--repeat and --size must be positive");
+  const int64_t threads = p.get_int("threads"), repeat = p.get_int("repeat");
+  SG_CHECK(repeat > 0 && p.get_int("size") >= 0, "--repeat must be positive and --size >= 0");
+  const int64_t size = p.get_int("size") > 0 ? p.get_int("size") : p.get("workload") == "sincut-iter" ? 64 : 256;
   if (threads > 0) omp_set_num_threads(int(threads));
 
   Workload w = make_workload(p.get("workload"), size, device);

@@ -2,7 +2,7 @@
 """stylegrad vs PyTorch on the same machine, in the same run.
 
     make bench          # or: /usr/bin/python3 bench/compare.py [--threads 2] [--repeat 5] [--quick]
-                        #     [--only cyclegan] [--translation-size 256]
+                        #     [--only cyclegan|cut|sincut] [--translation-size 256]
 
 For every workload it runs `stylegrad bench` and the same computation in
 PyTorch (when `import torch` works: Debian's python3-torch), and prints one
@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.path.join(HERE, "..", "build", "stylegrad")
 
 # Whole networks (or a whole training iteration): their rows compare memory too.
-WHOLE_NETWORKS = ("vgg19-fwd", "vgg19-fwdbwd", "resnet9-fwd", "resnet9-fwdbwd", "cyclegan-iter", "unet256-fwd")
+WHOLE_NETWORKS = ("vgg19-fwd", "vgg19-fwdbwd", "resnet9-fwd", "resnet9-fwdbwd", "cyclegan-iter", "unet256-fwd",
+                  "cut-g-fwd", "cut-iter", "sincut-iter")
 
 VGG19_CONVS = [("conv1_1", 3, 64, 1), ("conv1_2", 64, 64, 1), ("conv2_1", 64, 128, 2), ("conv2_2", 128, 128, 2),
                ("conv3_1", 128, 256, 4), ("conv3_2", 256, 256, 4), ("conv3_3", 256, 256, 4),
@@ -98,6 +99,8 @@ def torch_workload(torch, name, size):
         return (conv_bwd if name.endswith("-bwd") else conv_fwd), flops
     if name in ("resnet9-fwd", "resnet9-fwdbwd", "unet256-fwd", "cyclegan-iter"):
         return cyclegan_workload(torch, name, size), None
+    if name in ("cut-g-fwd", "cut-iter", "sincut-iter"):
+        return cut_workload(torch, name, size), None
     if name == "add":
         a, b = torch.randn(size, size), torch.randn(size, size)
         return (lambda: torch.add(a, b)), None
@@ -147,6 +150,76 @@ def cyclegan_workload(torch, name, size):
         G(x).sum().backward()
 
     return fwdbwd if name == "resnet9-fwdbwd" else fwd
+
+
+class Drawn:
+    """Replaces a reference model's list of fixed random choices, which it pops one
+    per use: pop() draws a fresh one instead, as the official does."""
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def pop(self, _index=0):
+        return self.draw()
+
+
+def cut_workload(torch, name, size):
+    """CUT's and SinCUT's networks and training iterations as `stylegrad bench` runs
+    them, with the command lines' defaults: CUT's anti-aliased ResnetGenerator and
+    NLayerDiscriminator from scripts/make_cut_networks_reference.py, SinCUT's
+    StyleGAN2 G and D from scripts/make_stylegan_reference.py, and the iterations of
+    make_cut_step_reference.py's CUT and make_sincut_step_reference.py's SinCUT
+    (the official optimize_parameters). Those scripts' models read their narrow
+    test sizes from module constants, set here to the defaults; their fixed patch
+    ids and decoder noises become fresh draws (Drawn: np.random.permutation in
+    PatchSampleF, torch.randn for the noise), as the official's. The first call,
+    the warm-up, also runs data_dependent_initialize (F's MLPs, optimizer_F), as
+    stylegrad's. (The CUT script's encode() adds one clone per NCE feature, a
+    workaround for a torch 1.13 bug; it costs torch a little.)"""
+    sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
+    import make_cut_networks_reference as cut_nets
+    from make_cyclegan_reference import init_weights
+    if name == "cut-g-fwd":
+        G = cut_nets.ResnetGenerator(3, 3, 64, "instance", False, 9, "reflect", False, False)
+        init_weights(G, "xavier", 0.02)
+        x = torch.rand(1, 3, size, size) * 2 - 1
+
+        def fwd():
+            with torch.no_grad():
+                G(x)
+        return fwd
+    import make_cut_step_reference as cut_step
+    if name == "cut-iter":  # --CUT_mode CUT: 256 patches of nce layers 0,4,8,12,16, nce_idt, lsgan, batch 1
+        cut_step.NUM_PATCHES = 256
+        netG = cut_nets.ResnetGenerator(3, 3, 64, "instance", False, 9, "reflect", False, False)
+        netD = cut_nets.NLayerDiscriminator(3, 64, 3, "instance", False)
+        init_weights(netG, "xavier", 0.02)
+        init_weights(netD, "xavier", 0.02)
+        netF = cut_step.PatchSampleF(True, "xavier", 0.02, 256)
+        model = cut_step.CUT(netG, netD, netF, "cut", [], [], 1)
+        batch = 1
+    else:  # sincut: one patch of nce layers 0,2,4, negatives from the minibatch, R1 1, identity 1, batch 16
+        import make_sincut_step_reference as sincut_step
+        from make_stylegan_reference import StyleGAN2Discriminator, StyleGAN2Generator, net_size
+        batch = 16
+        sincut_step.NUM_PATCHES, sincut_step.BATCH = 1, batch
+        s = net_size(1024, size)
+        netG = StyleGAN2Generator(10, s, 1, 6, True)
+        netD = StyleGAN2Discriminator(8, s)
+        netF = cut_step.PatchSampleF(True, "xavier", 0.02, 256)
+        model = sincut_step.SinCUT(netG, netD, netF, [], [])
+        model.lambda_R1 = 1.0
+        model.noises = Drawn(lambda: torch.randn(2 * batch, 1, s, s))  # the decoder's one StyledConv
+    model.ids_per_call = Drawn(lambda: None)  # PatchSampleF draws them
+    A = torch.rand(batch, 3, size, size) * 2 - 1
+    B = torch.rand(batch, 3, size, size) * 2 - 1
+
+    def iteration():
+        if model.optimizer_F is None:
+            model.data_dependent_initialize(A, B)
+        model.real_A, model.real_B = A, B  # set_input
+        model.optimize_parameters()
+    return iteration
 
 
 def proc_status_kb(key):
@@ -261,8 +334,11 @@ def main():
     ap.add_argument("--gatys", action="store_true", help="also Gatys at 256², 100 L-BFGS iterations (about 2 minutes)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown rows (for the README)")
     ap.add_argument("--translation-size", type=int, default=256,
-                    help="image side of the CycleGAN rows (resnet9-*, cyclegan-iter; unet256-fwd needs 256)")
-    ap.add_argument("--only", default="", help="only the rows whose workload name contains this text")
+                    help="image side of the CycleGAN and CUT rows (resnet9-*, cyclegan-iter, cut-*; unet256-fwd "
+                    "needs 256; sincut-iter has SinCUT's 64x64 crops)")
+    ap.add_argument("--only", default="",
+                    help="only the rows whose workload name has a dash-separated part starting with this text "
+                    "(cut: cut-g-fwd, cut-iter; sincut: sincut-iter; cyclegan; resnet9; conv3_1; bwd)")
     args = ap.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("bench: build first (make), %s is missing" % BINARY)
@@ -289,8 +365,9 @@ def main():
         rows += [("vgg19-" + n + sfx, 256) for n, *_ in VGG19_CONVS for sfx in ("", "-bwd")]
     ts = args.translation_size
     rows += [("resnet9-fwd", ts), ("resnet9-fwdbwd", ts), ("cyclegan-iter", ts), ("unet256-fwd", 256)]
+    rows += [("cut-g-fwd", ts), ("cut-iter", ts), ("sincut-iter", 64)]
     rows += [("add", 2048), ("sum", 2048), ("small-ops", 1)]
-    rows = [r for r in rows if args.only in r[0]]
+    rows = [r for r in rows if r[0].startswith(args.only) or "-" + args.only in r[0]]
     columns = ["workload", "size", "stylegrad ms", "PyTorch ms", "ratio", "GFLOP/s*", "% peak*",
                "stylegrad MB", "PyTorch MB"]
     for name, size in rows:
