@@ -53,6 +53,12 @@ std::vector<GradcheckCase> conv_cases() {
     o.output_padding_h = o.output_padding_w = 1;
     o.groups = 2;
   });
+  const Conv2dOptions t_depthwise_s2_p1 = conv_options([](Conv2dOptions& o) {  // CUT's Upsample
+    o.stride_h = o.stride_w = 2;
+    o.pad_h = o.pad_w = 2;
+    o.output_padding_h = o.output_padding_w = 1;
+    o.groups = 3;
+  });
   const Conv2dOptions t_nonsquare_dil2 = conv_options([](Conv2dOptions& o) {
     o.stride_h = 2;
     o.pad_w = 1;
@@ -77,10 +83,14 @@ std::vector<GradcheckCase> conv_cases() {
                 conv_transpose2d),
       conv_case("conv_transpose2d", "nonsquare_dilation2_outpad_no_bias", {1, 2, 3, 4}, {2, 3, 2, 3}, 0,
                 t_nonsquare_dil2, conv_transpose2d),
+      conv_case("conv_transpose2d", "depthwise_4x4_stride2", {1, 3, 3, 4}, {3, 1, 4, 4}, 3, t_depthwise_s2_p1,
+                conv_transpose2d),
       conv_case("conv_transpose2d", "pointwise_1x1", {2, 3, 3, 2}, {3, 2, 1, 1}, 2, plain, conv_transpose2d),
       weight_grad_case("3x3", {2, 3, 5, 4}, {2, 4, 3, 2}, {4, 3, 3, 3}, plain),
       // H: (7 + 2 - 5) / 2 + 1 = 3, W: (6 + 2 - 3) / 2 + 1 = 3
       weight_grad_case("stride2_pad1_dilation2_groups2", {1, 4, 7, 6}, {1, 6, 3, 3}, {6, 2, 3, 2}, all_s2_p1_d2_g2),
+      // H: (5 + 2 - 3) / 2 + 1 = 3, W: (4 + 2 - 3) / 2 + 1 = 2
+      weight_grad_case("depthwise_stride2_pad1", {2, 3, 5, 4}, {2, 3, 3, 2}, {3, 1, 3, 3}, depthwise_s2_p1),
       weight_grad_case("pointwise_1x1", {2, 2, 3, 3}, {2, 3, 3, 3}, {3, 2, 1, 1}, plain),
   };
 }

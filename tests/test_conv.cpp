@@ -56,6 +56,44 @@ TEST_CASE("conv: groups are independent convolutions of channel slices") {
   check_close(grouped, cat({first, second}, 1), 1e-12, 1e-12);
 }
 
+TEST_CASE("conv: depthwise (one filter per channel, CUT's blur) equals a convolution per channel, all three ops") {
+  // groups == C == O takes the direct loops of kernels/cpu/conv_depthwise.h;
+  // one channel at a time (groups 1) takes the general path.
+  struct Case {
+    Shape x;
+    int64_t k, stride, pad, dilation;
+  };
+  for (DType dt : {DType::f64, DType::f32}) {
+    for (const Case& c : {Case{{2, 5, 9, 8}, 3, 2, 1, 1}, Case{{1, 3, 16, 13}, 4, 2, 2, 1},
+                          Case{{2, 4, 11, 7}, 3, 1, 2, 2}, Case{{1, 64, 40, 40}, 3, 2, 1, 1}}) {
+      INFO(dtype_name(dt), " x ", c.x.str(), " k ", c.k, " stride ", c.stride, " pad ", c.pad, " dilation ", c.dilation);
+      const double tol = dt == DType::f64 ? 1e-12 : 1e-5;
+      const int64_t C = c.x[1];
+      Generator g(11);
+      const Tensor x = randn(c.x, g, dt), w = randn({C, 1, c.k, c.k}, g, dt), b = randn({C}, g, dt);
+      const Conv2dOptions depthwise = strided(c.stride, c.pad, c.dilation, C), one = strided(c.stride, c.pad, c.dilation);
+      const Tensor y = conv2d(x, w, b, depthwise);
+      const Tensor gy = randn(y.shape(), g, dt);
+      std::vector<Tensor> ys, xs, ws;
+      for (int64_t ch = 0; ch < C; ++ch) {
+        const Tensor w_c = w.narrow(0, ch, 1), b_c = b.narrow(0, ch, 1);
+        ys.push_back(conv2d(x.narrow(1, ch, 1), w_c, b_c, one));
+        Conv2dOptions t = one;
+        t.output_padding_h = (c.x[2] + 2 * c.pad - c.dilation * (c.k - 1) - 1) % c.stride;
+        t.output_padding_w = (c.x[3] + 2 * c.pad - c.dilation * (c.k - 1) - 1) % c.stride;
+        xs.push_back(conv_transpose2d(gy.narrow(1, ch, 1), w_c, b_c, t));
+        ws.push_back(conv2d_weight_grad(x.narrow(1, ch, 1), gy.narrow(1, ch, 1), {1, 1, c.k, c.k}, one));
+      }
+      check_close(y, cat(ys, 1), tol, tol);
+      Conv2dOptions t = depthwise;
+      t.output_padding_h = xs[0].size(2) - ((y.size(2) - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1);
+      t.output_padding_w = xs[0].size(3) - ((y.size(3) - 1) * c.stride - 2 * c.pad + c.dilation * (c.k - 1) + 1);
+      check_close(conv_transpose2d(gy, w, b, t), cat(xs, 1), tol, tol);
+      check_close(conv2d_weight_grad(x, gy, w.shape(), depthwise), cat(ws, 0), tol, tol);
+    }
+  }
+}
+
 // The inputs below are large enough that im2col builds its column matrix in
 // several bands of output rows (kernels/cpu/conv.cpp) and the loops run threaded.
 

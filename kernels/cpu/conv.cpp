@@ -6,6 +6,7 @@
 #include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/loops.h"
+#include "kernels/cpu/conv_depthwise.h"
 #include "kernels/cpu/winograd.h"
 
 namespace sg::cpu {
@@ -307,6 +308,21 @@ bool transpose_as_conv2d(const Tensor& columns, const Tensor& weight, const Conv
          p.pad_h <= p.dilation_h * (weight.size(2) - 1) && p.pad_w <= p.dilation_w * (weight.size(3) - 1);
 }
 
+// One filter per channel (groups == C == O): conv_depthwise.h's direct loops.
+bool is_depthwise(const Tensor& image, const Tensor& columns, const ConvParams& p) {
+  return p.groups > 1 && image.size(1) == p.groups && columns.size(1) == p.groups;
+}
+
+DepthwiseSizes depthwise_sizes(const Tensor& image, const Tensor& columns, const Tensor& weight) {
+  return {image.size(0), image.size(1), image.size(2),  image.size(3),
+          columns.size(2), columns.size(3), weight.size(2), weight.size(3)};
+}
+
+template <class T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data<T>() : nullptr;
+}
+
 // w [O, C, kh, kw] -> [C, O, kh, kw], each kernel rotated by 180 degrees.
 template <class T>
 void flip_transpose(const T* w, T* out, int64_t O, int64_t C, int64_t kh, int64_t kw) {
@@ -321,6 +337,12 @@ void flip_transpose(const T* w, T* out, int64_t O, int64_t C, int64_t kh, int64_
 
 void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const Tensor& columns,
             const ConvParams& p) {
+  if (is_depthwise(image, columns, p))
+    return dispatch_float(image.dtype(), "conv2d", [&](auto z) {
+      using T = decltype(z);
+      depthwise_conv2d<T>(image.data<T>(), weight.data<T>(), data_or_null<T>(bias), columns.data<T>(),
+                          depthwise_sizes(image, columns, weight), p);
+    });
   if (use_winograd(image, weight, columns.size(1), p))
     return winograd_conv2d(image.data<float>(), weight.data<float>(), bias.defined() ? bias.data<float>() : nullptr,
                            columns.data<float>(), image.size(0), image.size(1), image.size(2), image.size(3),
@@ -336,6 +358,12 @@ void conv2d(const Tensor& image, const Tensor& weight, const Tensor& bias, const
 
 void conv_transpose2d(const Tensor& columns, const Tensor& weight, const Tensor& bias, const Tensor& image,
                       const ConvParams& p) {
+  if (is_depthwise(image, columns, p))
+    return dispatch_float(image.dtype(), "conv_transpose2d", [&](auto z) {
+      using T = decltype(z);
+      depthwise_conv_transpose2d<T>(columns.data<T>(), weight.data<T>(), data_or_null<T>(bias), image.data<T>(),
+                                    depthwise_sizes(image, columns, weight), p);
+    });
   // With stride 1 the transpose of a 3x3 convolution with padding p is a
   // convolution of `columns` with the flipped, transposed kernel and padding
   // 2 - p (each image pixel gathers the outputs its kernel window touched).
@@ -365,6 +393,12 @@ void conv_transpose2d(const Tensor& columns, const Tensor& weight, const Tensor&
 
 void conv2d_weight_grad(const Tensor& image, const Tensor& columns, const Tensor& grad_weight,
                         const ConvParams& p) {
+  if (is_depthwise(image, columns, p))
+    return dispatch_float(image.dtype(), "conv2d_weight_grad", [&](auto z) {
+      using T = decltype(z);
+      depthwise_conv2d_weight_grad<T>(image.data<T>(), columns.data<T>(), grad_weight.data<T>(),
+                                      depthwise_sizes(image, columns, grad_weight), p);
+    });
   if (use_direct(image, columns.size(1), p) && grad_weight.size(3) <= kDirectMaxKernelWidth)
     return direct_conv2d_weight_grad_few_outputs(image.data<float>(), columns.data<float>(),
                                                  grad_weight.data<float>(), image.size(0), image.size(1),
