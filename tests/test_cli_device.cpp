@@ -40,6 +40,19 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// The two runs' loss_log.txt: the same losses, iteration by iteration (printed
+// to 3 decimals; the devices sum in other orders).
+void check_same_losses(const TempDir& dir, const std::string& a_name, const std::string& b_name) {
+  const auto a = test::read_loss_log(dir.file("checkpoints/" + a_name + "/loss_log.txt"));
+  const auto b = test::read_loss_log(dir.file("checkpoints/" + b_name + "/loss_log.txt"));
+  REQUIRE(a.size() == b.size());
+  REQUIRE(!a.empty());
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].names() == b[i].names());
+    for (size_t k = 0; k < a[i].losses.size(); ++k) CHECK(std::abs(a[i].losses[k].second - b[i].losses[k].second) <= 2e-3);
+  }
+}
+
 // max |a - b| over two images of one shape.
 double image_difference(const std::string& a, const std::string& b) {
   const Tensor x = load_image(a), y = load_image(b);
@@ -120,15 +133,8 @@ TEST_CASE("cli --device cuda-emulated: CycleGAN train and test match the CPU's")
   const Run emu = stylegrad_in(dir, "train --dataroot data --name on_emu" + tiny + " --device cuda-emulated");
   INFO(emu.out);
   REQUIRE(emu.status == 0);
-  {  // the same losses, iteration by iteration (printed to 3 decimals), and the same files
-    const auto a = test::read_loss_log(dir.file("checkpoints/on_cpu/loss_log.txt"));
-    const auto b = test::read_loss_log(dir.file("checkpoints/on_emu/loss_log.txt"));
-    REQUIRE(a.size() == b.size());
-    REQUIRE(!a.empty());
-    for (size_t i = 0; i < a.size(); ++i) {
-      REQUIRE(a[i].names() == b[i].names());
-      for (size_t k = 0; k < a[i].losses.size(); ++k) CHECK(std::abs(a[i].losses[k].second - b[i].losses[k].second) <= 2e-3);
-    }
+  {
+    check_same_losses(dir, "on_cpu", "on_emu");
     for (const char* f : {"latest_net_G_A.pth", "latest_net_D_B.pth", "latest_checkpoint.safetensors"})
       CHECK(fs::exists(dir.file("checkpoints/on_emu/") + f));
   }
@@ -161,14 +167,7 @@ TEST_CASE("cli --device cuda-emulated: CUT train matches the CPU's") {
   INFO(emu.out);
   REQUIRE(emu.status == 0);
   {
-    const auto a = test::read_loss_log(dir.file("checkpoints/on_cpu/loss_log.txt"));
-    const auto b = test::read_loss_log(dir.file("checkpoints/on_emu/loss_log.txt"));
-    REQUIRE(a.size() == b.size());
-    REQUIRE(!a.empty());
-    for (size_t i = 0; i < a.size(); ++i) {
-      REQUIRE(a[i].names() == b[i].names());
-      for (size_t k = 0; k < a[i].losses.size(); ++k) CHECK(std::abs(a[i].losses[k].second - b[i].losses[k].second) <= 2e-3);
-    }
+    check_same_losses(dir, "on_cpu", "on_emu");
     CHECK(fs::exists(dir.file("checkpoints/on_emu/latest_net_F.pth")));
   }
 }
