@@ -35,6 +35,20 @@ TEST_CASE("elementwise: maximum and minimum give a tie's gradient to a") {
   check_close(b.grad(), t64({0, 0, 100}, {3}));
 }
 
+TEST_CASE("elementwise: maximum and minimum propagate a NaN from either side, as torch's") {
+  const double nan = std::nan("");
+  for (DType dt : {DType::f64, DType::f32}) {
+    const Tensor a = t64({nan, 1, nan, 2}, {4}).to(dt), b = t64({1, nan, nan, 3}, {4}).to(dt);
+    for (const Tensor& r : {maximum(a, b), minimum(a, b)}) {
+      const std::vector<double> v = r.to_vector();
+      CHECK(std::isnan(v[0]));
+      CHECK(std::isnan(v[1]));
+      CHECK(std::isnan(v[2]));
+      CHECK(!std::isnan(v[3]));
+    }
+  }
+}
+
 TEST_CASE("elementwise: comparisons, ties included") {
   Tensor a = t64({1, 2, 3}, {3}), b = t64({2}, {1});
   CHECK(gt(a, b).to_vector() == std::vector<double>{0, 0, 1});

@@ -92,8 +92,9 @@ void binary(Binary op, const Tensor& a, const Tensor& b, const Tensor& out) {
       case Binary::sub: map2<T, T>(a, b, out, [](T x, T y) { return x - y; }); break;
       case Binary::mul: map2<T, T>(a, b, out, [](T x, T y) { return x * y; }); break;
       case Binary::div: map2<T, T>(a, b, out, [](T x, T y) { return x / y; }); break;
-      case Binary::maximum: map2<T, T>(a, b, out, [](T x, T y) { return x >= y ? x : y; }); break;
-      case Binary::minimum: map2<T, T>(a, b, out, [](T x, T y) { return x <= y ? x : y; }); break;
+      // A NaN in either operand is the result, as torch.maximum/minimum (x != x: x is NaN).
+      case Binary::maximum: map2<T, T>(a, b, out, [](T x, T y) { return x >= y || x != x ? x : y; }); break;
+      case Binary::minimum: map2<T, T>(a, b, out, [](T x, T y) { return x <= y || x != x ? x : y; }); break;
       case Binary::ge_mask: map2<T, T>(a, b, out, [](T x, T y) { return T(x >= y); }); break;
     }
   });
