@@ -261,9 +261,11 @@ def torch_time(fn, repeat):
     return statistics.median(times)
 
 
-def gatys_rows(torch, threads, iterations=100, size=256):
+def gatys_rows(torch, threads, iterations=100, size=256, device="cpu", binary=BINARY, env=None):
     """Gatys at size², `iterations` L-BFGS iterations, VGG-19 with random weights (the
-    timing does not depend on the weights), same layers and losses in both."""
+    timing does not depend on the weights), same layers and losses in both. On a GPU
+    (device "cuda"), torch's default device must already be that GPU
+    (bench/gpu_torch.py sets it)."""
     import tempfile
     content = os.path.join(HERE, "..", "demo", "images", "chelsea.png")
     style = os.path.join(HERE, "..", "demo", "images", "ihc.jpg")
@@ -271,8 +273,8 @@ def gatys_rows(torch, threads, iterations=100, size=256):
     t0 = time.perf_counter()
     subprocess.run([BINARY, "style", "--content", content, "--style", style, "--output", out, "--model", "vgg19",
                     "--weights", "random", "--image-size", str(size), "--num-iterations", str(iterations),
-                    "--save-iter", "0", "--print-iter", "0"], check=True, capture_output=True,
-                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+                    "--save-iter", "0", "--print-iter", "0", "--device", device], check=True, capture_output=True,
+                   env=dict(os.environ, OMP_NUM_THREADS=str(threads), **(env or {})))
     sg_ms = (time.perf_counter() - t0) * 1e3
     if torch is None:
         return sg_ms, None
@@ -284,7 +286,8 @@ def gatys_rows(torch, threads, iterations=100, size=256):
         im = Image.open(path).convert("RGB")
         s = size / max(im.size)
         im = im.resize((round(im.size[0] * s), round(im.size[1] * s)), Image.BILINEAR)
-        return torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None].contiguous()
+        pixels = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255)  # on the CPU, whatever the default
+        return pixels.permute(2, 0, 1)[None].contiguous().to(torch.empty(0).device)
 
     t0 = time.perf_counter()
     c, st = load(content), load(style)
@@ -323,6 +326,8 @@ def gatys_rows(torch, threads, iterations=100, size=256):
         return loss
 
     opt.step(closure)
+    if device != "cpu":
+        torch.cuda.synchronize()
     return sg_ms, (time.perf_counter() - t0) * 1e3
 
 

@@ -59,4 +59,13 @@ struct AdamStep {
   bool amsgrad = false;                 // use max_exp_avg_sq, the running maximum of exp_avg_sq
 };
 
+// A dropout mask's draw (kernels/cpu/dropout.h): element i is `scale` where
+// the uniform number i of Philox stream `seed` (kernels/philox.h) is below
+// `keep`, else 0.
+struct DropoutMask {
+  uint64_t seed = 0;
+  double keep = 1;   // the probability of keeping an element, 1 - p
+  double scale = 1;  // what a kept element is: 1 / keep (0 when keep is 0)
+};
+
 }  // namespace sg

@@ -2,6 +2,7 @@
 
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/copy.h"
+#include "kernels/cpu/dropout.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/cpu/index.h"
 #include "kernels/cpu/matmul.h"
@@ -44,8 +45,9 @@ static KernelTable make_cpu_table() {
   t.conv2d = cpu::conv2d;
   t.conv_transpose2d = cpu::conv_transpose2d;
   t.conv2d_weight_grad = cpu::conv2d_weight_grad;
-  t.instance_norm = cpu::instance_norm;
-  t.instance_norm_backward = cpu::instance_norm_backward;
+  t.normalize = cpu::normalize;
+  t.normalize_backward = cpu::normalize_backward;
+  t.dropout_mask = cpu::dropout_mask;
   t.pad2d = cpu::pad2d;
   t.pad2d_backward = cpu::pad2d_backward;
   t.max_pool2d = cpu::max_pool2d;

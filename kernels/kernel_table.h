@@ -65,9 +65,12 @@ struct KernelTable {
   void (*conv2d_weight_grad)(const Tensor& image, const Tensor& columns, const Tensor& grad_weight,
                              const ConvParams& p) = nullptr;
 
-  // norm.h: instance normalisation of [planes, M] with stats [planes, 2] = (mean, rstd).
-  void (*instance_norm)(const Tensor& x, const Tensor& y, const Tensor& stats, double eps) = nullptr;
-  void (*instance_norm_backward)(const Tensor& x, const Tensor& stats, const Tensor& g, const Tensor& dx) = nullptr;
+  // norm.h: normalisation per channel of x [outer, C, inner] with stats [C, 2] = (mean, rstd).
+  void (*normalize)(const Tensor& x, const Tensor& y, const Tensor& stats, double eps) = nullptr;
+  void (*normalize_backward)(const Tensor& x, const Tensor& stats, const Tensor& g, const Tensor& dx) = nullptr;
+
+  // dropout.h: mask = scale where Philox stream d.seed's uniform number i < d.keep, else 0.
+  void (*dropout_mask)(const Tensor& mask, const DropoutMask& d) = nullptr;
 
   // pad.h: y[p, i, j] = x[p, rows[i], cols[j]] (or value at -1); its adjoint into a zeroed gx.
   void (*pad2d)(const Tensor& x, const Tensor& y, const AxisSource& rows, const AxisSource& cols,
@@ -99,7 +102,7 @@ struct KernelTable {
   X(fill) X(copy) X(unary) X(binary) X(compare) \
   X(where) X(sum) X(max_along) X(matmul) X(gram) \
   X(softmax) X(gather) X(scatter_add) X(flip) X(conv2d) \
-  X(conv_transpose2d) X(conv2d_weight_grad) X(instance_norm) X(instance_norm_backward) X(pad2d) \
+  X(conv_transpose2d) X(conv2d_weight_grad) X(normalize) X(normalize_backward) X(dropout_mask) X(pad2d) \
   X(pad2d_backward) X(max_pool2d) X(avg_pool2d) X(avg_pool2d_backward) X(upsample_nearest2d) \
   X(upsample_nearest2d_backward) X(upsample_bilinear2d) X(upsample_bilinear2d_backward) X(adam_update)
 

@@ -6,16 +6,16 @@
 //   batch_norm:    mean and var per c, over the batch and spatial dims 0, 2, 3, ...
 //
 // var is the biased variance (divide by the count), which is what torch
-// normalises with. batch_norm is composed of existing ops (mean, sub, mul,
-// rsqrt), so every derivative order is automatic. instance_norm's
-// normalisation (the CycleGAN generators' every layer) runs as one fused
-// kernel each way (kernels/cpu/norm.h); its backward is
+// normalises with. Both run the normalisation as one fused kernel each way
+// (kernels/cpu/norm.h), on x seen as [outer, C, inner] with statistics per
+// C: instance norm is [1, N * C, H * W], batch norm [N, C, H * W]. The
+// forward saves x and (mean, 1/std) per channel; the backward is
 //
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  xhat = (x - mean) * rstd,
 //
 // the fused kernel when only a gradient is wanted, the same formula in
 // composed ops when the backward is itself recorded (create_graph), so that
-// higher orders stay automatic too.
+// higher orders stay automatic. weight and bias are a mul and an add after.
 #include "autograd/grad_mode.h"
 #include "kernels/kernel_table.h"
 #include "ops/op_util.h"
@@ -23,20 +23,6 @@
 namespace sg {
 
 namespace {
-
-// x normalised over `dims`, with the statistics used (kept as size-1 dims).
-struct Normalized {
-  Tensor y;
-  Tensor mean;
-  Tensor biased_var;
-};
-
-Normalized normalize(const Tensor& x, const std::vector<int64_t>& dims, double eps) {
-  Tensor mu = mean(x, dims, /*keepdim=*/true);
-  Tensor centered = x - mu;
-  Tensor biased_var = mean(centered * centered, dims, /*keepdim=*/true);
-  return {centered * rsqrt(biased_var + eps), mu, biased_var};
-}
 
 // A per-channel [C] tensor viewed as [1, C, 1, ...], to broadcast against x [N, C, ...].
 Tensor per_channel(const Tensor& t, int ndim) {
@@ -53,31 +39,41 @@ void check_per_channel(const char* op, const Tensor& x, const Tensor& t, const c
            "] (the channels of input ", x.shape().str(), "), got ", t.shape().str());
 }
 
-// The composed instance_norm backward above, differentiable in x and g.
-Tensor instance_norm_backward_composed(const Tensor& x, const Tensor& g, const std::vector<int64_t>& dims,
-                                       double eps) {
+// The composed backward above, differentiable in x and g; `dims` are the
+// dims the statistics run over.
+Tensor normalize_backward_composed(const Tensor& x, const Tensor& g, const std::vector<int64_t>& dims, double eps) {
   Tensor centered = x - mean(x, dims, /*keepdim=*/true);
   Tensor rstd = rsqrt(mean(centered * centered, dims, /*keepdim=*/true) + eps);
   Tensor xhat = centered * rstd;
   return rstd * (g - mean(g, dims, /*keepdim=*/true) - xhat * mean(g * xhat, dims, /*keepdim=*/true));
 }
 
-// instance_norm without weight and bias: the fused kernels.
-Tensor instance_normalize(const Tensor& x, const std::vector<int64_t>& spatial_dims, double eps) {
-  const int64_t planes = x.size(0) * x.size(1);
-  Tensor xc = x.detach().contiguous();
-  Tensor y = empty(x.shape(), options_like(x));
-  Tensor stats = empty({planes, 2}, options_like(x));
-  kernel_for(xc.device(), &KernelTable::instance_norm, "instance_norm")(xc, y, stats, eps);
+// x normalised over `dims` by the fused kernels, x seen as `layout`
+// [outer, C, inner]; also the statistics [C, 2] = (mean, rstd), for the
+// running estimates.
+struct Normalized {
+  Tensor y;
+  Tensor stats;
+};
+
+Normalized normalize(const Tensor& x, const Shape& layout, const std::vector<int64_t>& dims, double eps,
+                     const char* op) {
+  Tensor xc = x.detach().contiguous().reshape(layout);
+  Tensor y = empty(layout, options_like(x));
+  Tensor stats = empty({layout[1], 2}, options_like(x));
+  kernel_for(xc.device(), &KernelTable::normalize, op)(xc, y, stats, eps);
+  y = y.reshape(x.shape());
   if (any_requires_grad({x}))
-    record("instance_norm", {x}, {y}, {x, stats},
-           [spatial_dims, eps](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             if (grad_mode_enabled()) return {instance_norm_backward_composed(ctx.saved(0), g[0], spatial_dims, eps)};
-             Tensor dx = empty(g[0].shape(), options_like(g[0]));
-             kernel_for(dx.device(), &KernelTable::instance_norm_backward, "instance_norm backward")(ctx.saved(0).detach().contiguous(), ctx.saved(1), g[0].contiguous(), dx);
-             return {dx};
+    record(op, {x}, {y}, {x, stats},
+           [layout, dims, eps, op](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             const Tensor& x = ctx.saved(0);
+             if (grad_mode_enabled()) return {normalize_backward_composed(x, g[0], dims, eps)};
+             Tensor dx = empty(layout, options_like(g[0]));
+             kernel_for(dx.device(), &KernelTable::normalize_backward, op)(
+                 x.detach().contiguous().reshape(layout), ctx.saved(1), g[0].contiguous().reshape(layout), dx);
+             return {dx.reshape(x.shape())};
            });
-  return y;
+  return {y, stats};
 }
 
 Tensor scale_and_shift(Tensor y, const Tensor& weight, const Tensor& bias) {
@@ -105,7 +101,8 @@ Tensor instance_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   // One element would normalise to 0 whatever it is: almost certainly a mistake (torch agrees).
   SG_CHECK(spatial_count > 1, op, ": expected more than 1 spatial element per channel, got shape ",
            x.shape().str());
-  return scale_and_shift(instance_normalize(x, spatial_dims, eps), weight, bias);
+  const Shape layout{1, x.size(0) * x.size(1), spatial_count};
+  return scale_and_shift(normalize(x, layout, spatial_dims, eps, op).y, weight, bias);
 }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
@@ -135,16 +132,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
   const int64_t count = x.size(1) == 0 ? 0 : x.numel() / x.size(1);  // values per channel
   SG_CHECK(count > 1, op, ": expected more than 1 value per channel when training, got shape ",
            x.shape().str());
-  Normalized n = normalize(x, stat_dims, eps);
+  const Normalized n = normalize(x, {x.size(0), x.size(1), count / x.size(0)}, stat_dims, eps, op);
 
   if (running_mean.defined()) {
     // running = (1 - momentum) * running + momentum * batch statistic (torch's convention),
-    // with the unbiased variance (divide by count - 1) for the running estimate.
+    // with the unbiased variance (divide by count - 1) for the running estimate. The
+    // kernel keeps 1 / sqrt(var + eps); var = rstd^-2 - eps, at least 0.
     NoGradGuard no_grad;
     const Shape c = running_mean.shape();
     const double bessel = double(count) / double(count - 1);
-    running_mean.mul_(1.0 - momentum).add_(n.mean.detach().reshape(c), momentum);
-    running_var.mul_(1.0 - momentum).add_(n.biased_var.detach().reshape(c), momentum * bessel);
+    const Tensor batch_mean = n.stats.select(1, 0).reshape(c), rstd = n.stats.select(1, 1).reshape(c);
+    const Tensor batch_var = relu(add_scalar(pow(rstd, -2.0), -eps));
+    running_mean.mul_(1.0 - momentum).add_(batch_mean, momentum);
+    running_var.mul_(1.0 - momentum).add_(batch_var, momentum * bessel);
   }
   return scale_and_shift(n.y, weight, bias);
 }

@@ -68,4 +68,9 @@ ROWS="vgg19-fwd:512 vgg19-fwdbwd:512 resnet9-fwd:256 resnet9-fwdbwd:256 cut-g-fw
     done
   done
   python3 bench/gpu_torch.py --device cuda --repeat 10 $ROWS | sed 's/^/pytorch /'
+  # Gatys, 512², 100 L-BFGS iterations, whole processes (stylegrad's TF32 through its environment)
+  for tf32 in 0 1; do
+    STYLEGRAD_CUDA_TF32=$tf32 python3 bench/gpu_torch.py --device cuda --gatys 512 --binary build-gpu/stylegrad |
+      sed "s/^/tf32=$tf32 /"
+  done
 } 2>&1 | tee "$OUT/bench.txt"

@@ -48,18 +48,29 @@ void* Tensor::raw_data() const {
 }
 
 template <class T>
-T* Tensor::data() const {
+T* Tensor::device_data() const {
   SG_CHECK(dtype() == dtype_of<T>::value, "data<", dtype_name(dtype_of<T>::value), ">() called on a ",
            dtype_name(dtype()), " tensor");
-  // Host code reading GPU memory would crash: one line instead. (cuda-emulated memory is host memory.)
-  SG_CHECK(!device().is_cuda(), "data<", dtype_name(dtype_of<T>::value), ">(): the tensor is on ", device().str(),
-           "; host code reads CPU tensors (.to(Device::cpu()) first)");
   return static_cast<T*>(raw_data());
+}
+
+template <class T>
+T* Tensor::data() const {
+  // Host code reading GPU memory would crash: one line instead. cuda-emulated
+  // memory is host memory, but it is refused too, so that the emulation
+  // catches the host reads a real GPU would not survive.
+  SG_CHECK(device().is_cpu(), "data<", dtype_name(dtype_of<T>::value), ">(): the tensor is on ", device().str(),
+           "; host code reads CPU tensors (.to(Device::cpu()) first)");
+  return device_data<T>();
 }
 template float* Tensor::data<float>() const;
 template double* Tensor::data<double>() const;
 template int64_t* Tensor::data<int64_t>() const;
 template bool* Tensor::data<bool>() const;
+template float* Tensor::device_data<float>() const;
+template double* Tensor::device_data<double>() const;
+template int64_t* Tensor::device_data<int64_t>() const;
+template bool* Tensor::device_data<bool>() const;
 
 // ---- autograd ----
 bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }

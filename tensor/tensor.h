@@ -45,7 +45,10 @@ class Tensor {
 
   // --- data access (CPU) ---
   void* raw_data() const;  // pointer to element 0 of this view
-  template <class T> T* data() const;  // checks dtype, T in {float,double,int64_t,bool}
+  template <class T> T* data() const;  // checks dtype, T in {float,double,int64_t,bool}; CPU tensors only
+  // The same pointer on any device, for the kernels of the tensor's device
+  // (kernels/cuda/): host code must not read through it.
+  template <class T> T* device_data() const;
   double item() const;                 // one-element tensors
   std::vector<double> to_vector() const;  // row-major copy, any dtype, CPU
 

@@ -325,6 +325,17 @@ TEST_CASE("cuda-emulated device: parse, str, to() and back") {
         "conv2d: no kernel on device cuda-emulated");
 }
 
+// A real GPU's memory cannot be read by host code, so the emulation refuses
+// it too: an op that reads its input on the host fails here, not on a GPU.
+TEST_CASE("cuda-emulated device: host code cannot read a device tensor; the kernels can") {
+  const Tensor e = on_emulated(hashed_input({2, 3}, 2));
+  CHECK(error_of([&] { e.data<float>(); }) ==
+        "data<float32>(): the tensor is on cuda-emulated; host code reads CPU tensors (.to(Device::cpu()) first)");
+  CHECK(e.device_data<float>() == e.raw_data());
+  CHECK(error_of([&] { e.device_data<double>(); }) == "data<float64>() called on a float32 tensor");
+  CHECK(e.to_vector() == hashed_input({2, 3}, 2).to_vector());  // through a copy to the CPU
+}
+
 TEST_CASE("cuda-emulated kernels: fill_ of strided views, every dtype") {
   for (DType dt : {DType::f32, DType::f64, DType::i64, DType::b8}) {
     INFO(dtype_name(dt));

@@ -1,4 +1,4 @@
-// cuda-emulated image ops: the CUDA kernels for instance_norm, pad2d, max/avg
+// cuda-emulated image ops: the CUDA kernels for instance and batch norm, pad2d, max/avg
 // pooling and upsampling (kernels/cuda/{norm,pad,pool,upsample}.cuh), run
 // through the cuda-emulated table against the CPU kernels on odd sizes, every
 // pad mode, strided/padded/dilated/ceil_mode windows and non-integer scales;
@@ -73,32 +73,38 @@ Tensor pool_input(const Shape& s, uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("cuda-emulated image ops: instance_norm and its backward against the CPU kernels") {
+TEST_CASE("cuda-emulated image ops: normalize and its backward against the CPU kernels") {
   struct Case {
-    int64_t planes, m;
+    int64_t outer, channels, inner;  // instance norm: outer 1; batch norm: outer N
     double shift;  // a large mean over a small spread is where a careless variance loses digits
   };
-  // 3001 and 4096: blocks of 384 and 512 threads, several elements each; 40000: the largest block, 1024 threads
-  for (const Case& c : {Case{6, 35, 0.0}, Case{5, 3001, 0.0}, Case{3, 4096, 50.0}, Case{2, 1, 0.0}, Case{4, 17, 1.0},
-                        Case{2, 40000, -3.0}}) {
-    INFO("planes ", c.planes, " m ", c.m, " shift ", c.shift);
-    const Tensor x = add_scalar(mul_scalar(hashed_input({c.planes, c.m}, 21), 0.5), c.shift);
-    const Tensor g = hashed_input({c.planes, c.m}, 22);
-    const Tensor y = empty({c.planes, c.m}), stats = empty({c.planes, 2});
-    const Tensor ey = empty({c.planes, c.m}, emu_options()), estats = empty({c.planes, 2}, emu_options());
-    cpu_table().instance_norm(x, y, stats, 1e-5);
-    emu().instance_norm(on_emu(x), ey, estats, 1e-5);
+  // 3001 and 4096: blocks of 384 and 512 threads, several elements each; 40000: the largest block, 1024 threads;
+  // outer > 1: a channel's elements in runs of `inner`, down to runs of one (batch norm of [N, C])
+  for (const Case& c : {Case{1, 6, 35, 0.0}, Case{1, 5, 3001, 0.0}, Case{1, 3, 4096, 50.0}, Case{1, 2, 1, 0.0},
+                        Case{1, 4, 17, 1.0}, Case{1, 2, 40000, -3.0}, Case{3, 4, 35, 2.0}, Case{5, 3, 1, 0.0},
+                        Case{2, 7, 1500, -1.0}}) {
+    INFO("outer ", c.outer, " channels ", c.channels, " inner ", c.inner, " shift ", c.shift);
+    const Shape s{c.outer, c.channels, c.inner};
+    const Tensor x = add_scalar(mul_scalar(hashed_input(s, 21), 0.5), c.shift);
+    const Tensor g = hashed_input(s, 22);
+    const Tensor y = empty(s), stats = empty({c.channels, 2});
+    const Tensor ey = empty(s, emu_options()), estats = empty({c.channels, 2}, emu_options());
+    cpu_table().normalize(x, y, stats, 1e-5);
+    emu().normalize(on_emu(x), ey, estats, 1e-5);
     check_close(on_cpu(estats), stats, 1e-6, 1e-6);
     check_close(on_cpu(ey), y, 1e-5, 1e-5);
     // the backward from the same (CPU) stats, so that only the kernel differs
-    const Tensor dx = empty({c.planes, c.m}), edx = empty({c.planes, c.m}, emu_options());
-    cpu_table().instance_norm_backward(x, stats, g, dx);
-    emu().instance_norm_backward(on_emu(x), on_emu(stats), on_emu(g), edx);
+    const Tensor dx = empty(s), edx = empty(s, emu_options());
+    cpu_table().normalize_backward(x, stats, g, dx);
+    emu().normalize_backward(on_emu(x), on_emu(stats), on_emu(g), edx);
     check_close(on_cpu(edx), dx, 1e-5, 1e-5);
   }
-  const Tensor x64 = on_emu(hashed_input({2, 8}, 23, DType::f64));
-  CHECK(error_of([&] { emu().instance_norm(x64, empty_like(x64), empty({2, 2}, emu_options(DType::f64)), 1e-5); })
-            .find("instance_norm: the cuda-emulated kernel takes float32, not float64") != std::string::npos);
+  const Tensor x64 = on_emu(hashed_input({1, 2, 8}, 23, DType::f64));
+  CHECK(error_of([&] { emu().normalize(x64, empty_like(x64), empty({2, 2}, emu_options(DType::f64)), 1e-5); })
+            .find("normalize: the cuda-emulated kernel takes float32, not float64") != std::string::npos);
+  const Tensor x2d = on_emu(hashed_input({2, 8}, 23));
+  CHECK(error_of([&] { emu().normalize(x2d, empty_like(x2d), empty({2, 2}, emu_options()), 1e-5); })
+            .find("normalize: expected a contiguous [outer, C, inner] input") != std::string::npos);
 }
 
 TEST_CASE("cuda-emulated image ops: pad2d and its adjoint, every mode, asymmetric pads") {
@@ -226,6 +232,32 @@ TEST_CASE("cuda-emulated image ops: instance_norm end to end, with weight and bi
   plain.requires_grad_();
   check_same_on_device([](const TensorList& in) { return instance_norm(in[0], Tensor(), Tensor(), 1e-5); }, {plain},
                        "instance_norm");
+}
+
+TEST_CASE("cuda-emulated image ops: batch_norm end to end, training and evaluation, with running statistics") {
+  Tensor x = hashed_input({3, 4, 5, 6}, 37), w = hashed_input({4}, 38), b = hashed_input({4}, 39);
+  for (Tensor* t : {&x, &w, &b}) t->requires_grad_();
+  check_same_on_device(  // transposed: [3, 4, 6, 5], not contiguous
+      [](const TensorList& in) {
+        return batch_norm(in[0].transpose(2, 3), in[1], in[2], Tensor(), Tensor(), true, 0.1, 1e-5);
+      },
+      {x, w, b}, "batch_norm training");
+  Tensor flat = hashed_input({6, 3}, 40);  // [N, C]: runs of one element per channel
+  flat.requires_grad_();
+  check_same_on_device(
+      [](const TensorList& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5); },
+      {flat}, "batch_norm [N, C]");
+  // the running statistics are updated on the device as on the CPU
+  const Tensor input = hashed_input({3, 4, 5, 6}, 41);
+  Tensor mean_cpu = zeros({4}), var_cpu = ones({4});
+  Tensor mean_emu = on_emu(mean_cpu), var_emu = on_emu(var_cpu);
+  const Tensor y_cpu = batch_norm(input, Tensor(), Tensor(), mean_cpu, var_cpu, true, 0.1, 1e-5);
+  const Tensor y_emu = batch_norm(on_emu(input), Tensor(), Tensor(), mean_emu, var_emu, true, 0.1, 1e-5);
+  check_close(on_cpu(y_emu), y_cpu, 1e-5, 1e-5);
+  check_close(on_cpu(mean_emu), mean_cpu, 1e-6, 1e-6);
+  check_close(on_cpu(var_emu), var_cpu, 1e-6, 1e-6);
+  check_close(on_cpu(batch_norm(on_emu(input), Tensor(), Tensor(), mean_emu, var_emu, false, 0.1, 1e-5)),
+              batch_norm(input, Tensor(), Tensor(), mean_cpu, var_cpu, false, 0.1, 1e-5), 1e-5, 1e-5);
 }
 
 TEST_CASE("cuda-emulated image ops: pad2d end to end, every mode") {

@@ -1,3 +1,4 @@
+#include "kernels/philox.h"
 #include "tests/test_util.h"
 
 using namespace sg;
@@ -36,6 +37,49 @@ TEST_CASE("dropout: the seed decides the mask; the gradient is the mask") {
   Generator e(9);
   sum(dropout(leaf, 0.5, true, e)).backward();
   check_close(leaf.grad(), ya);
+}
+
+// The published known-answer vectors of Philox4x32-10 (Random123's kat_vectors).
+TEST_CASE("philox: Random123's known answers for Philox4x32-10") {
+  struct Kat {
+    Philox4x32 counter;
+    uint32_t key0, key1;
+    Philox4x32 expected;
+  };
+  const Kat kats[] = {
+      {{{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}}},
+      {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}}, 0xffffffff, 0xffffffff,
+       {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}}},
+      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}, 0xa4093822, 0x299f31d0,
+       {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}}}};
+  for (const Kat& k : kats) {
+    const Philox4x32 got = philox4x32_10(k.counter, k.key0, k.key1);
+    for (int j = 0; j < 4; ++j) CHECK(got.v[j] == k.expected.v[j]);
+  }
+}
+
+// Counter-based: element i's number is a function of (seed, i) alone, so a
+// tensor's mask begins with a smaller tensor's mask of the same seed, and
+// every device draws the same one.
+TEST_CASE("dropout: element i's draw depends on the seed and i only, on every device") {
+  Generator a(21), b(21);
+  const std::vector<double> small = dropout(ones({1, 7}, DType::f64), 0.4, true, a).to_vector();
+  const std::vector<double> large = dropout(ones({3, 333}, DType::f64), 0.4, true, b).to_vector();
+  CHECK(std::vector<double>(large.begin(), large.begin() + 7) == small);
+  for (int64_t n : {1, 4, 1001, 70001}) {  // sizes off the groups of four, and one large enough for threads
+    CAPTURE(n);
+    Generator on_cpu(n), on_emu(n);
+    const Tensor cpu = dropout(ones({n}), 0.25, true, on_cpu);
+    const Tensor emu = dropout(ones({n}).to(Device::cuda_emulated()), 0.25, true, on_emu);
+    CHECK(emu.device() == Device::cuda_emulated());
+    CHECK(emu.to(Device::cpu()).to_vector() == cpu.to_vector());
+  }
+  // and the backward on the device is the mask
+  Generator c(5), d(5);
+  Tensor leaf = ones({33}).to(Device::cuda_emulated());
+  leaf.requires_grad_();
+  sum(dropout(leaf, 0.5, true, c)).backward();
+  CHECK(leaf.grad().to(Device::cpu()).to_vector() == dropout(ones({33}), 0.5, true, d).to_vector());
 }
 
 TEST_CASE("dropout: identity in evaluation or with p = 0; zeros with p = 1") {

@@ -1,4 +1,6 @@
 #include <cmath>
+#include <functional>
+#include <utility>
 
 #include "autograd/node.h"
 #include "tests/test_util.h"
@@ -38,29 +40,35 @@ TEST_CASE("instance_norm: float32 agrees with float64 on a large input") {
   check_close(instance_norm(x.to(DType::f32), Tensor(), Tensor()), instance_norm(x, Tensor(), Tensor()), 1e-4, 1e-4);
 }
 
-// instance_norm's backward takes the fused kernel when only a gradient is
-// wanted and the composed formula when create_graph is set (gradcheck runs
-// that one): the two must agree, and the fused one must match finite
-// differences of the forward.
-TEST_CASE("instance_norm: the fused backward agrees with the composed one and with finite differences") {
+// Both norms' backward takes the fused kernel when only a gradient is wanted
+// and the composed formula when create_graph is set (gradcheck runs that
+// one): the two must agree, and the fused one must match finite differences
+// of the forward.
+TEST_CASE("norm: the fused backward agrees with the composed one and with finite differences") {
   Generator gen(3);
-  for (DType dtype : {DType::f64, DType::f32}) {
-    for (const Shape& shape : {Shape{1, 1, 3, 5}, Shape{2, 3, 7, 9}, Shape{3, 5, 11}, Shape{1, 2, 33, 17}}) {
-      CAPTURE(shape.str());
-      CAPTURE(dtype_name(dtype));
-      Tensor x = (randn(shape, gen, dtype) * 4.0 + 30.0).requires_grad_();  // a large mean: no cancellation
-      Tensor g = randn(shape, gen, dtype);
-      const Tensor fused = grad({sum(instance_norm(x, Tensor(), Tensor()) * g)}, {x})[0];
-      const Tensor composed =
-          grad({sum(instance_norm(x, Tensor(), Tensor()) * g)}, {x}, {}, false, /*create_graph=*/true)[0];
-      const double tol = dtype == DType::f64 ? 1e-10 : 2e-4;
-      check_close(fused, composed.detach(), tol, tol);
-      if (dtype == DType::f64) {  // <dx, v> against the central difference along v
-        Tensor v = randn(shape, gen, dtype);
-        const double h = 1e-6;
-        auto loss = [&](const Tensor& at) { return sum(instance_norm(at, Tensor(), Tensor()) * g).item(); };
-        const double fd = (loss(x.detach() + v * h) - loss(x.detach() - v * h)) / (2 * h);
-        CHECK(sum(fused * v).item() == doctest::Approx(fd).epsilon(1e-6));
+  using Norm = std::function<Tensor(const Tensor&)>;
+  const std::pair<const char*, Norm> norms[] = {
+      {"instance_norm", [](const Tensor& x) { return instance_norm(x, Tensor(), Tensor()); }},
+      {"batch_norm", [](const Tensor& x) { return batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true); }}};
+  for (const auto& [name, norm] : norms) {
+    for (DType dtype : {DType::f64, DType::f32}) {
+      for (const Shape& shape : {Shape{2, 1, 3, 5}, Shape{2, 3, 7, 9}, Shape{3, 5, 11}, Shape{1, 2, 33, 17}}) {
+        CAPTURE(name);
+        CAPTURE(shape.str());
+        CAPTURE(dtype_name(dtype));
+        Tensor x = (randn(shape, gen, dtype) * 4.0 + 30.0).requires_grad_();  // a large mean: no cancellation
+        Tensor g = randn(shape, gen, dtype);
+        const Tensor fused = grad({sum(norm(x) * g)}, {x})[0];
+        const Tensor composed = grad({sum(norm(x) * g)}, {x}, {}, false, /*create_graph=*/true)[0];
+        const double tol = dtype == DType::f64 ? 1e-10 : 2e-4;
+        check_close(fused, composed.detach(), tol, tol);
+        if (dtype == DType::f64) {  // <dx, v> against the central difference along v
+          Tensor v = randn(shape, gen, dtype);
+          const double h = 1e-6;
+          auto loss = [&](const Tensor& at) { return sum(norm(at) * g).item(); };
+          const double fd = (loss(x.detach() + v * h) - loss(x.detach() - v * h)) / (2 * h);
+          CHECK(sum(fused * v).item() == doctest::Approx(fd).epsilon(1e-6));
+        }
       }
     }
   }
@@ -82,6 +90,19 @@ TEST_CASE("batch_norm: training normalises with batch statistics and updates run
   // A second step moves them again from where they are.
   batch_norm(x, Tensor(), Tensor(), running_mean, running_var, true, 0.1);
   check_close(running_mean, t64({0.9 * 0.25 + 0.25, 0.9 * 0.5 + 0.5}, {2}), 1e-12, 0);
+}
+
+// The kernel keeps (mean, 1 / std); the running variance is recovered from
+// 1 / std as rstd^-2 - eps, which float32 must still do to its precision.
+TEST_CASE("batch_norm: float32 agrees with float64, running statistics included") {
+  Generator gen(5);
+  const Tensor x = randn({4, 6, 9, 7}, gen, DType::f64) * t64({1, 2, 0.01, 5, 1e-3, 1}, {1, 6, 1, 1}) + 3.0;
+  Tensor m64 = zeros({6}, DType::f64), v64 = ones({6}, DType::f64), m32 = zeros({6}), v32 = ones({6});
+  const Tensor y64 = batch_norm(x, Tensor(), Tensor(), m64, v64, true, 0.5);
+  const Tensor y32 = batch_norm(x.to(DType::f32), Tensor(), Tensor(), m32, v32, true, 0.5);
+  check_close(y32, y64, 1e-4, 1e-4);
+  check_close(m32, m64, 1e-6, 1e-6);
+  check_close(v32, v64, 1e-5, 1e-7);
 }
 
 TEST_CASE("batch_norm: statistics over batch and spatial dims; affine") {

@@ -85,9 +85,9 @@ inline void pad2d_entry(const Tensor& x, const Tensor& y, const AxisSource& rows
   std::vector<int64_t> sources(rows);
   sources.insert(sources.end(), cols.begin(), cols.end());
   const Tensor table = device_table(sources, y.device());
-  const int64_t* t = table.data<int64_t>();
+  const int64_t* t = table.device_data<int64_t>();
   SG_LAUNCH(pad2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.data<float>(), y.data<float>(), t, t + rows.size(), x.size(-2), x.size(-1), y.size(-2), y.size(-1), n,
+      x.device_data<float>(), y.device_data<float>(), t, t + rows.size(), x.size(-2), x.size(-1), y.size(-2), y.size(-1), n,
       float(value));
   SG_CHECK_LAUNCH("pad2d");
 }
@@ -116,9 +116,9 @@ inline void pad2d_backward_entry(const Tensor& gy, const Tensor& gx, const AxisS
   const size_t col_at = inverse.size();
   append_inverse(cols, W, inverse);
   const Tensor table = device_table(inverse, gx.device());
-  const int64_t* t = table.data<int64_t>();
+  const int64_t* t = table.device_data<int64_t>();
   SG_LAUNCH(pad2d_backward_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      gy.data<float>(), gx.data<float>(), t, t + H + 1, t + col_at, t + col_at + W + 1, H, W, gy.size(-2),
+      gy.device_data<float>(), gx.device_data<float>(), t, t + H + 1, t + col_at, t + col_at + W + 1, H, W, gy.size(-2),
       gy.size(-1), n);
   SG_CHECK_LAUNCH("pad2d_backward");
 }

@@ -138,8 +138,8 @@ inline void max_pool2d_entry(const Tensor& x, const Tensor& y, const Tensor& ind
   const int64_t n = out.numel();
   if (n == 0) return;
   SG_LAUNCH(max_pool2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.data<float>(), y.defined() ? y.data<float>() : nullptr,
-      indices.defined() ? indices.data<int64_t>() : nullptr, ra, ca, s, n);
+      x.device_data<float>(), y.defined() ? y.device_data<float>() : nullptr,
+      indices.defined() ? indices.device_data<int64_t>() : nullptr, ra, ca, s, n);
   SG_CHECK_LAUNCH("max_pool2d");
 }
 
@@ -157,7 +157,7 @@ inline void avg_pool2d_entry(const Tensor& x, const Tensor& y, const PoolAxis& r
   const int64_t n = y.numel();
   if (n == 0) return;
   SG_LAUNCH(avg_pool2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.data<float>(), y.data<float>(), ra, ca, s, n, count_include_pad);
+      x.device_data<float>(), y.device_data<float>(), ra, ca, s, n, count_include_pad);
   SG_CHECK_LAUNCH("avg_pool2d");
 }
 
@@ -168,7 +168,7 @@ inline void avg_pool2d_backward_entry(const Tensor& gy, const Tensor& gx, const 
   const int64_t n = gx.numel();
   if (n == 0 || gy.numel() == 0) return;
   SG_LAUNCH(avg_pool2d_backward_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      gy.data<float>(), gx.data<float>(), ra, ca, s, n, count_include_pad);
+      gy.device_data<float>(), gx.device_data<float>(), ra, ca, s, n, count_include_pad);
   SG_CHECK_LAUNCH("avg_pool2d_backward");
 }
 

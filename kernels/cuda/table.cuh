@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cuda/conv.cuh"
+#include "kernels/cuda/dropout.cuh"
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/fill_copy.cuh"
 #include "kernels/cuda/gemm.cuh"
@@ -107,8 +108,9 @@ inline KernelTable make_table() {
   t.conv2d = conv2d_entry;
   t.conv_transpose2d = conv_transpose2d_entry;
   t.conv2d_weight_grad = conv2d_weight_grad_entry;
-  t.instance_norm = instance_norm_entry;
-  t.instance_norm_backward = instance_norm_backward_entry;
+  t.normalize = normalize_entry;
+  t.normalize_backward = normalize_backward_entry;
+  t.dropout_mask = dropout_mask_entry;
   t.pad2d = pad2d_entry;
   t.pad2d_backward = pad2d_backward_entry;
   t.max_pool2d = max_pool2d_entry;

@@ -145,7 +145,7 @@ inline void upsample_nearest2d_entry(const Tensor& x, const Tensor& y) {
   const int64_t n = y.numel();
   if (n == 0) return;
   SG_LAUNCH(upsample_nearest2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.data<float>(), y.data<float>(), s, n);
+      x.device_data<float>(), y.device_data<float>(), s, n);
   SG_CHECK_LAUNCH("upsample_nearest2d");
 }
 
@@ -154,7 +154,7 @@ inline void upsample_nearest2d_backward_entry(const Tensor& gy, const Tensor& gx
   const int64_t n = gx.numel();
   if (n == 0 || gy.numel() == 0) return;
   SG_LAUNCH(upsample_nearest2d_backward_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      gy.data<float>(), gx.data<float>(), s, n);
+      gy.device_data<float>(), gx.device_data<float>(), s, n);
   SG_CHECK_LAUNCH("upsample_nearest2d_backward");
 }
 
@@ -163,7 +163,7 @@ inline void upsample_bilinear2d_entry(const Tensor& x, const Tensor& y, bool ali
   const int64_t n = y.numel();
   if (n == 0) return;
   SG_LAUNCH(upsample_bilinear2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.data<float>(), y.data<float>(), s, n, align_corners);
+      x.device_data<float>(), y.device_data<float>(), s, n, align_corners);
   SG_CHECK_LAUNCH("upsample_bilinear2d");
 }
 
@@ -172,7 +172,7 @@ inline void upsample_bilinear2d_backward_entry(const Tensor& gy, const Tensor& g
   const int64_t n = gx.numel();
   if (n == 0 || gy.numel() == 0) return;
   SG_LAUNCH(upsample_bilinear2d_backward_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0,
-            kStream)(gy.data<float>(), gx.data<float>(), s, n, align_corners);
+            kStream)(gy.device_data<float>(), gx.device_data<float>(), s, n, align_corners);
   SG_CHECK_LAUNCH("upsample_bilinear2d_backward");
 }
 
