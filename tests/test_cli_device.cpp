@@ -1,7 +1,7 @@
 // --device on every subcommand that computes: a name that is no device, and a
 // CUDA device this build or machine lacks, are one error line each, before any
-// work; a style transfer, a CycleGAN train and test and a CUT train on
-// cuda-emulated give the CPU's images and losses.
+// work; a style transfer, a CycleGAN train and test, a pix2pix train and a
+// CUT train on cuda-emulated give the CPU's images and losses.
 #include <filesystem>
 #include <sstream>
 
@@ -151,6 +151,21 @@ TEST_CASE("cli --device cuda-emulated: CycleGAN train and test match the CPU's")
   REQUIRE(fs::exists(dir.file("cpu_results") + fake));
   REQUIRE(emu_test.status == 0);
   CHECK(image_difference(dir.file("cpu_results") + fake, dir.file("emu_results") + fake) <= 2.0 / 255.0);
+}
+
+// pix2pix's defaults put batch norm and dropout in G (here a ResNet, with
+// dropout in its blocks): the fused batch-norm kernels and Philox's masks
+// must give the CPU's losses, the masks the same on both devices.
+TEST_CASE("cli --device cuda-emulated: pix2pix train (batch norm, dropout) matches the CPU's") {
+  TempDir dir;
+  for (int i = 0; i < 2; ++i) test::write_image(dir.file("data/train/" + std::to_string(i) + ".png"), 40, 80, i % 2, i);
+  const std::string tiny = " --model pix2pix --n_epochs 1 --n_epochs_decay 0 --print_freq 1 --serial_batches"
+                           " --no_flip --load_size 32 --crop_size 32 --ngf 2 --ndf 2 --netG resnet_6blocks"
+                           " --display_id 0 --seed 3 --no_html --save_epoch_freq 1";
+  train_on_cpu_and_emulated(dir, tiny);
+  const std::string opt = read_all(dir.file("checkpoints/on_emu/train_opt.txt"));
+  CHECK(opt.find("                     norm: batch ") != std::string::npos);
+  CHECK(opt.find("               no_dropout: False ") != std::string::npos);
 }
 
 TEST_CASE("cli --device cuda-emulated: CUT train matches the CPU's") {
