@@ -297,6 +297,11 @@ TEST_CASE("cuda-emulated: dynamic shared memory") {
   SG_LAUNCH(reverse_dynamic_kernel, blocks, threads, threads * sizeof(float), nullptr)(out.data(), in.data());
   for (int b = 0; b < blocks; ++b)
     for (int t = 0; t < threads; ++t) CHECK(out[b * threads + t] == in[b * threads + threads - 1 - t]);
+  // more than a GPU gives a launch is the GPU's error, not a silent success
+  std::vector<float> big(13000);
+  CHECK(error_of([&] {
+          SG_LAUNCH(reverse_dynamic_kernel, 1, 32, 13000 * sizeof(float), nullptr)(big.data(), big.data());
+        }) == "cuda-emulated: 52000 bytes of dynamic shared memory, over the 48 KiB a launch gets");
 }
 
 // ---- the kernels of the cuda table, emulated, against the CPU's ----

@@ -95,6 +95,9 @@ namespace sg::emu {
 
 constexpr int kWarpSize = 32;
 constexpr unsigned kMaxThreadsPerBlock = 1024;
+// A launch gets 48 KiB of shared memory unless the kernel opts in to more
+// (cudaFuncSetAttribute); none here does, so more is an error, as on a GPU.
+constexpr size_t kMaxDynamicSharedBytes = 48 * 1024;
 // Kernels keep a few registers' worth of locals; 64 KiB is ample, and reused.
 constexpr size_t kFiberStackBytes = 64 * 1024;
 
@@ -203,6 +206,8 @@ inline void run_grid(dim3 grid, dim3 block, size_t shmem, void (*body)(void*), v
            block.x, ", ", block.y, ", ", block.z, "): 1 to 1024 threads, z at most 64");
   SG_CHECK(grid.x >= 1 && grid.y >= 1 && grid.z >= 1 && grid.y <= 65535 && grid.z <= 65535,
            "cuda-emulated: invalid grid (", grid.x, ", ", grid.y, ", ", grid.z, ")");
+  SG_CHECK(shmem <= kMaxDynamicSharedBytes, "cuda-emulated: ", shmem,
+           " bytes of dynamic shared memory, over the 48 KiB a launch gets");
   const int64_t nblocks = int64_t(grid.x) * grid.y * grid.z;
   std::exception_ptr error;
   std::atomic<bool> failed{false};
