@@ -48,6 +48,8 @@ TensorList run_engine(const TensorList& outputs, const TensorList& grad_outputs,
     }
     SG_CHECK(g.shape() == out.shape(), who, ": grad_output shape ", g.shape().str(),
              " does not match output shape ", out.shape().str());
+    SG_CHECK(g.device() == out.device(), who, ": grad_output is on ", g.device().str(), ", output ", i, " on ",
+             out.device().str());
     roots.push_back(gradient_edge(out));
     root_grads.push_back(g);
   }

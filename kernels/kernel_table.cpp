@@ -13,6 +13,7 @@
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/softmax.h"
 #include "kernels/cpu/upsample.h"
+#include "tensor/cuda_memory.h"
 #include "tensor/error.h"
 
 namespace sg {
@@ -78,6 +79,9 @@ const KernelTable& kernels_on(Device d) {
   }
   const KernelTable* cuda = cuda_kernel_table();
   SG_CHECK(cuda, device_unavailable_reason(d));  // a build without CUDA
+  // The entry about to run launches on the current device's stream: make it
+  // d, whatever device the last allocation or copy left current.
+  cuda_set_device(d.index);
   return *cuda;
 }
 

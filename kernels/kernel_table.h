@@ -106,7 +106,8 @@ struct KernelTable {
   X(pad2d_backward) X(max_pool2d) X(avg_pool2d) X(avg_pool2d_backward) X(upsample_nearest2d) \
   X(upsample_nearest2d_backward) X(upsample_bilinear2d) X(upsample_bilinear2d_backward) X(adam_update)
 
-// The table of d's kind. cuda in a build without CUDA is an error that says so.
+// The table of d's kind. cuda in a build without CUDA is an error that says so;
+// for cuda:N it also makes N the current device, where its entries launch.
 const KernelTable& kernels_on(Device d);
 
 // The tables by kind, for the lookup above and for tests; null when the build

@@ -13,6 +13,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   require_defined("where", cond, "condition");
   SG_CHECK(cond.dtype() == DType::b8, "where: condition must be bool, got ", dtype_name(cond.dtype()));
   require_same("where", a, b);
+  require_same_device("where", cond, "condition", a);
   const Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(s, options_like(a));
   kernel_for(a.device(), &KernelTable::where, "where")(cond.expand(s), a.detach().expand(s), b.detach().expand(s), out);
@@ -51,6 +52,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   require_float("gather", x);
   const int d = wrap_dim(dim, x.dim(), "gather");
   check_index_shape("gather", x, d, index);
+  require_same_device("gather", index, "index", x);
   Tensor out = empty(index.shape(), options_like(x));
   kernel_for(x.device(), &KernelTable::gather, "gather")(x, d, index, out);
   if (any_requires_grad({x})) {
@@ -69,6 +71,7 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
   Tensor out = zeros(shape, options_like(src));
   const int d = wrap_dim(dim, out.dim(), "scatter_add");
   check_index_shape("scatter_add", out, d, index);
+  require_same_device("scatter_add", index, "index", src);
   SG_CHECK(src.shape() == index.shape(), "scatter_add: source ", src.shape().str(), " and index ",
            index.shape().str(), " differ");
   kernel_for(src.device(), &KernelTable::scatter_add, "scatter_add")(out, d, index, src);

@@ -18,6 +18,13 @@ inline void require_same(const char* op, const Tensor& a, const Tensor& b) {
   SG_CHECK(a.device() == b.device(), op, ": device mismatch, ", a.device().str(), " vs ", b.device().str());
 }
 
+// An operand that is not a value (a condition, an index) on the device of the
+// values: a kernel on one device must not be handed another's pointer.
+inline void require_same_device(const char* op, const Tensor& t, const char* what, const Tensor& like) {
+  SG_CHECK(t.device() == like.device(), op, ": ", what, " is on ", t.device().str(), ", the input on ",
+           like.device().str());
+}
+
 inline void require_float(const char* op, const Tensor& t) {
   SG_CHECK(is_floating(t.dtype()), op, ": expected a float tensor, got ", dtype_name(t.dtype()), " ",
            t.shape().str());

@@ -54,7 +54,13 @@ static Tensor filled(const Shape& shape, TensorOptions opt, double value) {
   return generate(shape, opt, [value](int64_t) { return value; });
 }
 
-Tensor zeros(const Shape& shape, TensorOptions opt) { return filled(shape, opt, 0.0); }
+// Zero is all-zero bytes in every dtype: set on the device, nothing copied.
+Tensor zeros(const Shape& shape, TensorOptions opt) {
+  if (opt.device.is_cpu()) return filled(shape, opt, 0.0);
+  Tensor t = empty(shape, opt);
+  device_zero(t.raw_data(), opt.device, size_t(t.numel()) * dtype_size(opt.dtype));
+  return t;
+}
 Tensor ones(const Shape& shape, TensorOptions opt) { return filled(shape, opt, 1.0); }
 Tensor full(const Shape& shape, double value, TensorOptions opt) { return filled(shape, opt, value); }
 

@@ -20,6 +20,18 @@ void cuda_check(cudaError_t err, const char* what) {
   if (err != cudaSuccess) throw Error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
 }
 
+// Makes `index` current for its lifetime and restores the device that was:
+// allocator callbacks and first uses of a device run inside other work,
+// whose launches must still go to the device it had made current.
+struct DeviceGuard {
+  explicit DeviceGuard(int index) {
+    cudaGetDevice(&previous);
+    cuda_check(cudaSetDevice(index), "cudaSetDevice");
+  }
+  ~DeviceGuard() { cudaSetDevice(previous); }
+  int previous = 0;
+};
+
 // Host->device copies of at least this many bytes go through the device's
 // pinned staging buffers: a DMA at full bus speed, and the host's memcpy of one
 // chunk overlaps the transfer of the one before. Smaller ones are copied from
@@ -33,7 +45,7 @@ struct DeviceState {
       : allocator(
             "cuda:" + std::to_string(index),
             [index](size_t n) -> void* {
-              cuda_check(cudaSetDevice(index), "cudaSetDevice");
+              const DeviceGuard on(index);
               void* p = nullptr;
               const cudaError_t err = cudaMalloc(&p, n);
               if (err == cudaErrorMemoryAllocation) {
@@ -44,10 +56,10 @@ struct DeviceState {
               return p;
             },
             [index](void* p, size_t) {
-              cudaSetDevice(index);
+              const DeviceGuard on(index);
               cudaFree(p);  // waits for the device; errors here have nowhere to go (destructors)
             }) {
-    cuda_check(cudaSetDevice(index), "cudaSetDevice");
+    const DeviceGuard on(index);
     // A blocking stream (not cudaStreamNonBlocking): work on the legacy
     // default stream, if any code still launches there, stays ordered with ours.
     cuda_check(cudaStreamCreateWithFlags(&stream, cudaStreamDefault), "cudaStreamCreate");
@@ -75,8 +87,9 @@ DeviceState& device_state(int index) {
   return *states[size_t(index)];
 }
 
-void copy_to_device_staged(DeviceState& s, void* dst, const void* src, size_t nbytes) {
+void copy_to_device_staged(DeviceState& s, int index, void* dst, const void* src, size_t nbytes) {
   std::lock_guard<std::mutex> lock(s.staging_mutex);
+  const DeviceGuard on(index);  // the events are the device's, recorded on its stream
   if (!s.staging[0]) {
     for (int b = 0; b < 2; ++b) {
       cuda_check(cudaHostAlloc(&s.staging[b], kStagingChunk, cudaHostAllocDefault), "cudaHostAlloc");
@@ -127,6 +140,22 @@ void* cuda_alloc(size_t nbytes, int device_index) {
 
 void cuda_free(void* p, int device_index) { device_state(device_index).allocator.free(p); }
 
+void cuda_set_device(int device_index) {
+  device_state(device_index);  // checks the index and makes the device's stream
+  cuda_check(cudaSetDevice(device_index), "cudaSetDevice");
+}
+
+void device_zero(void* dst, Device d, size_t nbytes) {
+  if (!d.is_cuda()) {
+    std::memset(dst, 0, nbytes);
+    return;
+  }
+  if (nbytes == 0) return;
+  DeviceState& s = device_state(d.index);
+  const DeviceGuard on(d.index);
+  cuda_check(cudaMemsetAsync(dst, 0, nbytes, s.stream), "cudaMemsetAsync");
+}
+
 CachingAllocatorStats cuda_memory_stats(int device_index) { return device_state(device_index).allocator.stats(); }
 
 void cuda_reset_peak(int device_index) { device_state(device_index).allocator.reset_peak(); }
@@ -165,7 +194,7 @@ void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, siz
   if (dst_dev.is_cuda()) {  // host -> device: returns once the host bytes are taken; the stream orders the rest
     DeviceState& s = device_state(dst_dev.index);
     if (nbytes >= kStagingThreshold) {
-      copy_to_device_staged(s, dst, src, nbytes);
+      copy_to_device_staged(s, dst_dev.index, dst, src, nbytes);
     } else {
       cuda_check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyHostToDevice, s.stream), "cudaMemcpyAsync");
     }

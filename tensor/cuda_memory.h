@@ -18,6 +18,9 @@ namespace sg {
 
 void* cuda_alloc(size_t nbytes, int device_index);  // also makes the device current (cudaSetDevice)
 void cuda_free(void* p, int device_index);
+// Makes the device current, for the kernel launches that follow (they go to
+// the current device's stream); kernels_on (kernels/kernel_table.h) calls it.
+void cuda_set_device(int device_index);
 
 // The cache's figures and emptying (torch.cuda.memory_stats / empty_cache).
 CachingAllocatorStats cuda_memory_stats(int device_index);

@@ -33,6 +33,7 @@ Storage::~Storage() {
 // A build without CUDA: every CUDA hook is the one error of device_unavailable_reason.
 void* cuda_alloc(size_t, int index) { check_device_available(Device::cuda(index)); return nullptr; }
 void cuda_free(void*, int) {}
+void cuda_set_device(int index) { check_device_available(Device::cuda(index)); }
 CachingAllocatorStats cuda_memory_stats(int index) { check_device_available(Device::cuda(index)); return {}; }
 void cuda_reset_peak(int index) { check_device_available(Device::cuda(index)); }
 void cuda_empty_cache(int index) { check_device_available(Device::cuda(index)); }
@@ -47,6 +48,10 @@ void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, siz
   check_device_available(dst_dev);  // cpu and cuda-emulated are host memory
   check_device_available(src_dev);
   std::memcpy(dst, src, nbytes);
+}
+void device_zero(void* dst, Device d, size_t nbytes) {
+  check_device_available(d);
+  std::memset(dst, 0, nbytes);
 }
 #endif
 

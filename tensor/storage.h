@@ -44,5 +44,8 @@ struct Storage {
 // host has arrived; a copy to a CUDA device may still be running on the
 // device's stream, ahead of any kernel that reads it (tensor/cuda_memory.h).
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes);
+// Sets nbytes at dst on device d to zero (a memset on the device's stream for
+// CUDA, ordered with its kernels): zeros() of a device tensor, without a copy.
+void device_zero(void* dst, Device d, size_t nbytes);
 
 }  // namespace sg

@@ -325,9 +325,47 @@ TEST_CASE("cuda-emulated device: parse, str, to() and back") {
     TensorOptions on_gpu;
     on_gpu.device = Device::cuda();
     CHECK(error_of([&] { empty({2}, on_gpu); }).find("cuda-emulated") != std::string::npos);
+    CHECK(error_of([] { kernels_on(Device::cuda()); }).find("cuda-emulated") != std::string::npos);
   }
   CHECK(error_of([] { throw_no_kernel("conv2d", Device::cuda_emulated()); }) ==
         "conv2d: no kernel on device cuda-emulated");
+}
+
+// On a GPU a kernel handed a host pointer faults and takes the CUDA context
+// with it; under emulation all memory is host memory and it would pass. So
+// the operands that are not values are checked by name.
+TEST_CASE("cuda-emulated device: a condition, an index or a gradient on another device is one error") {
+  const Tensor x = on_emulated(hashed_input({2, 3}, 3));
+  const Tensor cond = gt(hashed_input({2, 3}, 4), 0.0);  // on the CPU
+  CHECK(error_of([&] { where(cond, x, x); }) == "where: condition is on cpu, the input on cuda-emulated");
+  CHECK(error_of([&] { masked_fill(x, cond, 1.0); }) == "where: condition is on cpu, the input on cuda-emulated");
+  const Tensor index = zeros({2, 3}, DType::i64);
+  CHECK(error_of([&] { gather(x, 1, index); }) == "gather: index is on cpu, the input on cuda-emulated");
+  CHECK(error_of([&] { scatter_add({2, 3}, 1, index, x); }) ==
+        "scatter_add: index is on cpu, the input on cuda-emulated");
+  check_identical(on_cpu(gather(x, 1, on_emulated(index))), gather(on_cpu(x), 1, index), "gather, both on the device");
+  Tensor leaf = on_emulated(hashed_input({2, 3}, 5));
+  leaf.requires_grad_();
+  const Tensor y = leaf * 2.0;
+  CHECK(error_of([&] { y.backward(ones({2, 3})); }) == "backward: grad_output is on cpu, output 0 on cuda-emulated");
+  y.backward(on_emulated(ones({2, 3})));
+  check_identical(on_cpu(leaf.grad()), full({2, 3}, 2.0), "the gradient");
+}
+
+// zeros() of a device tensor is set on the device (a memset), not copied.
+TEST_CASE("cuda-emulated device: zeros on the device, every dtype") {
+  for (DType dt : {DType::f32, DType::f64, DType::i64, DType::b8}) {
+    TensorOptions o(dt);
+    o.device = Device::cuda_emulated();
+    const Tensor z = zeros({3, 5}, o);
+    CHECK(z.device() == Device::cuda_emulated());
+    CHECK(z.dtype() == dt);
+    CHECK(z.to_vector() == std::vector<double>(15, 0.0));
+  }
+  TensorOptions o;
+  o.device = Device::cuda_emulated();
+  o.requires_grad = true;
+  CHECK(zeros({2}, o).requires_grad());
 }
 
 // A real GPU's memory cannot be read by host code, so the emulation refuses
