@@ -3,6 +3,7 @@
 #include "autograd/grad_mode.h"
 #include "nn/init.h"
 #include "tensor/error.h"
+#include "tensor/storage.h"
 #include "tensor/random.h"
 
 namespace sg::nn {
@@ -73,7 +74,11 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double eps, double momentum) : eps(ep
 Tensor BatchNorm2d::forward(const Tensor& x) {
   if (training_) {
     NoGradGuard ng;
-    num_batches_tracked.fill_(num_batches_tracked.item() + 1);
+    const Storage* storage = num_batches_tracked.storage().get();
+    if (written_.storage != storage || written_.version != storage->version())
+      written_.value = int64_t(num_batches_tracked.item());
+    num_batches_tracked.fill_(double(++written_.value));
+    written_ = {storage, storage->version(), written_.value};
   }
   return batch_norm(x, weight, bias, running_mean, running_var, training_, momentum, eps);
 }

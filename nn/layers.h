@@ -52,6 +52,17 @@ class BatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
   double eps, momentum;
+
+ private:
+  // num_batches_tracked as this module last wrote it, so that a training
+  // forward need not read the buffer back (on a GPU, a wait for every queued
+  // kernel). It is read again when the buffer is another storage or has been
+  // written since (load_state_dict, to(), fill_).
+  struct WrittenCount {
+    const void* storage = nullptr;
+    uint64_t version = 0;
+    int64_t value = 0;
+  } written_;
 };
 
 class ReLU : public Module {

@@ -294,3 +294,29 @@ TEST_CASE("module: load_state_dict refuses integer tensors for float weights; in
     if (name == "bias") CHECK(t.to_vector() == std::vector<double>{0.5, 0.5});
   }
 }
+
+// BatchNorm2d keeps the count it last wrote instead of reading the buffer
+// back each training forward; a write from elsewhere must still count.
+TEST_CASE("module: BatchNorm2d's num_batches_tracked counts training forwards, after any load or move") {
+  nn::BatchNorm2d bn(2);
+  const Tensor x = hashed_input({3, 2, 4, 4}, 1);
+  auto count = [&] { return bn.num_batches_tracked.item(); };
+  for (int i = 0; i < 3; ++i) bn.forward(x);
+  CHECK(count() == 3);
+  bn.eval();
+  bn.forward(x);
+  CHECK(count() == 3);  // evaluation does not count
+  bn.train();
+  bn.num_batches_tracked.fill_(10);  // written elsewhere
+  bn.forward(x);
+  CHECK(count() == 11);
+  NamedTensors state;
+  for (const auto& [name, t] : bn.state_dict())
+    state.emplace_back(name, name == "num_batches_tracked" ? full({}, 20.0, TensorOptions(DType::i64)) : t.detach().clone());
+  bn.load_state_dict(state);
+  bn.forward(x);
+  CHECK(count() == 21);
+  bn.to(Device::cuda_emulated());  // another storage
+  bn.forward(x.to(Device::cuda_emulated()));
+  CHECK(count() == 22);
+}
