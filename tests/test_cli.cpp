@@ -23,11 +23,7 @@ struct Sandbox {
   TempDir dir;
   std::string path(const std::string& name) const { return dir.file(name); }
   // Runs `stylegrad ARGS`; returns the exit status, the output in *out.
-  int run(const std::string& args, std::string* out) const {
-    const std::string d = dir.path.string();
-    return run_command("cd " + d + " && STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) + " " + args,
-                       out);
-  }
+  int run(const std::string& args, std::string* out) const { return stylegrad_in(dir, args, out); }
 };
 
 std::vector<std::string> lines_of(const std::string& text) {

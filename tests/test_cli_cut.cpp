@@ -36,9 +36,7 @@ const std::string kCut = " --load_size 36 --crop_size 32 --ngf 4 --ndf 4 --netG 
                          "--num_patches 16 --gpu_ids -1 --display_id 0 --seed 3";
 
 int run_in(const TempDir& dir, const std::string& command, const std::string& args, std::string* out) {
-  return test::run_command("cd " + dir.path.string() + " && " + std::string(STYLEGRAD_BINARY) + " " + command + " " +
-                               args,
-                           out);
+  return test::stylegrad_in(dir, command + " " + args, out);
 }
 
 bool has_line(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }

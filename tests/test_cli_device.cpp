@@ -25,11 +25,9 @@ struct Run {
   std::string out;
 };
 
-Run stylegrad_in(const TempDir& dir, const std::string& args) {
+Run run_in(const TempDir& dir, const std::string& args) {
   Run r;
-  const std::string d = dir.path.string();
-  r.status = run_command("cd " + d + " && STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) + " " + args,
-                         &r.out);
+  r.status = test::stylegrad_in(dir, args, &r.out);
   return r;
 }
 
@@ -45,10 +43,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 // iteration in their loss_log.txt (printed to 3 decimals; the devices sum in
 // other orders).
 void train_on_cpu_and_emulated(const TempDir& dir, const std::string& options) {
-  const Run cpu = stylegrad_in(dir, "train --dataroot data --name on_cpu" + options + " --device cpu");
+  const Run cpu = run_in(dir, "train --dataroot data --name on_cpu" + options + " --device cpu");
   INFO(cpu.out);
   REQUIRE(cpu.status == 0);
-  const Run emu = stylegrad_in(dir, "train --dataroot data --name on_emu" + options + " --device cuda-emulated");
+  const Run emu = run_in(dir, "train --dataroot data --name on_emu" + options + " --device cuda-emulated");
   INFO(emu.out);
   REQUIRE(emu.status == 0);
   const auto a = test::read_loss_log(dir.file("checkpoints/on_cpu/loss_log.txt"));
@@ -86,7 +84,7 @@ TEST_CASE("cli --device: a name that is no device is one usage error naming the 
   TempDir dir;
   for (const auto& [command, args] : kCommands) {
     for (const std::string device : {"tpu", "cuda:", "cuda:x", "gpu"}) {
-      const Run r = stylegrad_in(dir, args + " --device " + device);
+      const Run r = run_in(dir, args + " --device " + device);
       INFO(args, " --device ", device, "\n", r.out);
       CHECK(r.status == 2);
       CHECK(lines_of(r.out).size() == 1);  // the error, before any work
@@ -102,7 +100,7 @@ TEST_CASE("cli --device cuda without a GPU (or without CUDA): one error line tha
   TempDir dir;
   for (const auto& [command, args] : kCommands) {
     for (const std::string device : {"cuda", "cuda:1"}) {
-      const Run r = stylegrad_in(dir, args + " --device " + device);
+      const Run r = run_in(dir, args + " --device " + device);
       INFO(args, " --device ", device, "\n", r.out);
       CHECK(r.status == 1);
       CHECK(lines_of(r.out).size() == 1);
@@ -120,10 +118,10 @@ TEST_CASE("cli --device cuda-emulated: style gives the CPU's image") {
   const std::string common = "style --content " + kContent + " --style " + kStyle +
                              " --model multiscale --multiscale-kernels 3 --multiscale-filters 4 --image-size 24"
                              " --num-iterations 3 --optimizer adam --learning-rate 0.01 --save-iter 0 --print-iter 0";
-  const Run cpu = stylegrad_in(dir, common + " --output cpu.png --device cpu");
+  const Run cpu = run_in(dir, common + " --output cpu.png --device cpu");
   INFO(cpu.out);
   REQUIRE(cpu.status == 0);
-  const Run emu = stylegrad_in(dir, common + " --output emu.png --device cuda-emulated");
+  const Run emu = run_in(dir, common + " --output emu.png --device cuda-emulated");
   INFO(emu.out);
   REQUIRE(emu.status == 0);
   CHECK(image_difference(dir.file("cpu.png"), dir.file("emu.png")) <= 2.0 / 255.0);  // sums in another order
@@ -142,10 +140,10 @@ TEST_CASE("cli --device cuda-emulated: CycleGAN train and test match the CPU's")
   fs::copy_file(dir.file("checkpoints/on_cpu/latest_net_G_A.pth"), dir.file("checkpoints/on_cpu/latest_net_G.pth"));
   const std::string test_args = "test --dataroot data/trainA --name on_cpu --model test --no_dropout --ngf 2"
                                 " --netG resnet_6blocks --crop_size 32 --load_size 32 --num_test 1";
-  const Run cpu_test = stylegrad_in(dir, test_args + " --results_dir cpu_results --device cpu");
+  const Run cpu_test = run_in(dir, test_args + " --results_dir cpu_results --device cpu");
   INFO(cpu_test.out);
   REQUIRE(cpu_test.status == 0);
-  const Run emu_test = stylegrad_in(dir, test_args + " --results_dir emu_results --device cuda-emulated");
+  const Run emu_test = run_in(dir, test_args + " --results_dir emu_results --device cuda-emulated");
   INFO(emu_test.out);
   const std::string fake = "/on_cpu/test_latest/images/a0_fake.png";
   REQUIRE(fs::exists(dir.file("cpu_results") + fake));

@@ -77,10 +77,7 @@ struct Workdir {
   }
   // `prefix` runs first in the same shell (e.g. a ulimit).
   int run(const std::string& args, std::string* out, const std::string& prefix = "") const {
-    const std::string d = dir.path.string();
-    return run_command("cd " + d + " && " + prefix + "STYLEGRAD_WEIGHTS_DIR=" + d + " " + std::string(STYLEGRAD_BINARY) +
-                           " " + args,
-                       out);
+    return stylegrad_in(dir, args, out, prefix);
   }
 };
 

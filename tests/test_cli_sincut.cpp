@@ -36,9 +36,7 @@ const std::string kSinCUT = " --model sincut --crop_size 16 --ngf 4 --ndf 2 --gp
 const std::string kShort = " --max_dataset_size 4 --batch_size 2";
 
 int run_in(const TempDir& dir, const std::string& command, const std::string& args, std::string* out) {
-  return test::run_command("cd " + dir.path.string() + " && OMP_NUM_THREADS=1 " + std::string(STYLEGRAD_BINARY) +
-                               " " + command + " " + args,
-                           out);
+  return test::stylegrad_in(dir, command + " " + args, out, "OMP_NUM_THREADS=1 ");
 }
 
 // One photo-like A (48x40) and one painting-like B (40x48).

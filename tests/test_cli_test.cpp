@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 int run_in(const TempDir& dir, const std::string& args, std::string* out) {
-  return test::run_command("cd " + dir.path.string() + " && " + std::string(STYLEGRAD_BINARY) + " test " + args, out);
+  return test::stylegrad_in(dir, "test " + args, out);
 }
 
 std::string read_all(const std::string& path) {

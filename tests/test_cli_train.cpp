@@ -32,8 +32,7 @@ const std::string kTiny =
 // One OpenMP thread: these networks are tiny, and ctest runs tests two at a
 // time, where two threads per run mostly wait for each other.
 int train_in(const TempDir& dir, const std::string& args, std::string* out) {
-  return test::run_command(
-      "cd " + dir.path.string() + " && OMP_NUM_THREADS=1 " + std::string(STYLEGRAD_BINARY) + " train " + args, out);
+  return test::stylegrad_in(dir, "train " + args, out, "OMP_NUM_THREADS=1 ");
 }
 
 double mean_of(const std::vector<LogLine>& lines, int64_t epoch, const std::string& loss) {

@@ -165,4 +165,14 @@ inline int run_command(const std::string& cmd, std::string* out) {
   return WEXITSTATUS(pclose(pipe));
 }
 
+// Runs `stylegrad ARGS` with `dir` as its working directory, `prefix` first in
+// the same shell (an environment setting, a ulimit). STYLEGRAD_WEIGHTS_DIR is
+// dir, so that no pretrained weights are found but those the test put there.
+// Returns the exit status; stdout and stderr in *out.
+inline int stylegrad_in(const TempDir& dir, const std::string& args, std::string* out, const std::string& prefix = "") {
+  const std::string d = dir.path.string();
+  return run_command("cd " + d + " && " + prefix + "STYLEGRAD_WEIGHTS_DIR=" + d + " " + STYLEGRAD_BINARY + " " + args,
+                     out);
+}
+
 }  // namespace sg::test
