@@ -261,7 +261,7 @@ def torch_time(fn, repeat):
     return statistics.median(times)
 
 
-def gatys_rows(torch, threads, iterations=100, size=256, device="cpu", binary=BINARY, env=None):
+def gatys_rows(torch, threads, iterations=100, size=256, device="cpu", binary=BINARY):
     """Gatys at size², `iterations` L-BFGS iterations, VGG-19 with random weights (the
     timing does not depend on the weights), same layers and losses in both. On a GPU
     (device "cuda"), torch's default device must already be that GPU
@@ -271,10 +271,10 @@ def gatys_rows(torch, threads, iterations=100, size=256, device="cpu", binary=BI
     style = os.path.join(HERE, "..", "demo", "images", "ihc.jpg")
     out = os.path.join(tempfile.mkdtemp(), "gatys.png")
     t0 = time.perf_counter()
-    subprocess.run([BINARY, "style", "--content", content, "--style", style, "--output", out, "--model", "vgg19",
+    subprocess.run([binary, "style", "--content", content, "--style", style, "--output", out, "--model", "vgg19",
                     "--weights", "random", "--image-size", str(size), "--num-iterations", str(iterations),
                     "--save-iter", "0", "--print-iter", "0", "--device", device], check=True, capture_output=True,
-                   env=dict(os.environ, OMP_NUM_THREADS=str(threads), **(env or {})))
+                   env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
     sg_ms = (time.perf_counter() - t0) * 1e3
     if torch is None:
         return sg_ms, None

@@ -312,7 +312,8 @@ TEST_CASE("module: BatchNorm2d's num_batches_tracked counts training forwards, a
   CHECK(count() == 11);
   NamedTensors state;
   for (const auto& [name, t] : bn.state_dict())
-    state.emplace_back(name, name == "num_batches_tracked" ? full({}, 20.0, TensorOptions(DType::i64)) : t.detach().clone());
+    state.emplace_back(name,
+                       name == "num_batches_tracked" ? full({}, 20.0, TensorOptions(DType::i64)) : t.detach().clone());
   bn.load_state_dict(state);
   bn.forward(x);
   CHECK(count() == 21);

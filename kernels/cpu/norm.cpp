@@ -1,6 +1,7 @@
 #include "kernels/cpu/norm.h"
 
 #include <cmath>
+#include <initializer_list>
 
 #include "kernels/cpu/loops.h"
 #include "tensor/error.h"
@@ -9,7 +10,8 @@ namespace sg::cpu {
 
 namespace {
 
-// x's [outer, C, inner] layout, checked against the stats [C, 2].
+// x's [outer, C, inner] layout, checked with the stats [C, 2] and the
+// tensors that must be like x (y; g and dx).
 struct ChannelLayout {
   int64_t outer, channels, inner;
   int64_t count() const { return outer * inner; }  // the elements of one channel
@@ -17,11 +19,15 @@ struct ChannelLayout {
   int64_t start(int64_t n, int64_t c) const { return (n * channels + c) * inner; }
 };
 
-ChannelLayout layout_of(const char* op, const Tensor& x, const Tensor& stats) {
+ChannelLayout layout_of(const char* op, const Tensor& x, const Tensor& stats,
+                        std::initializer_list<const Tensor*> like_x) {
   SG_CHECK(x.dim() == 3 && x.is_contiguous(), op, ": expected a contiguous [outer, C, inner] input, got ",
            x.shape().str());
   SG_CHECK(stats.dim() == 2 && stats.size(0) == x.size(1) && stats.size(1) == 2 && stats.is_contiguous(), op,
            ": stats ", stats.shape().str(), " must be a contiguous [", x.size(1), ", 2]");
+  for (const Tensor* t : like_x)
+    SG_CHECK(t->is_contiguous() && t->shape() == x.shape(), op, ": ", t->shape().str(),
+             " is not a contiguous tensor like x ", x.shape().str());
   return {x.size(0), x.size(1), x.size(2)};
 }
 
@@ -48,8 +54,7 @@ double squares_about(const T* x, int64_t m, double mean) {
 
 template <class T>
 void normalize_impl(const Tensor& x, const Tensor& y, const Tensor& stats, double eps) {
-  const ChannelLayout L = layout_of("normalize", x, stats);
-  SG_CHECK(y.shape() == x.shape() && y.is_contiguous(), "normalize: y must be contiguous ", x.shape().str(), " like x");
+  const ChannelLayout L = layout_of("normalize", x, stats, {&y});
   const T* px = x.data<T>();
   T* py = y.data<T>();
   T* ps = stats.data<T>();
@@ -75,9 +80,7 @@ void normalize_impl(const Tensor& x, const Tensor& y, const Tensor& stats, doubl
 
 template <class T>
 void normalize_backward_impl(const Tensor& x, const Tensor& stats, const Tensor& g, const Tensor& dx) {
-  const ChannelLayout L = layout_of("normalize_backward", x, stats);
-  SG_CHECK(g.shape() == x.shape() && dx.shape() == x.shape() && g.is_contiguous() && dx.is_contiguous(),
-           "normalize_backward: the gradients must be contiguous ", x.shape().str(), " like x");
+  const ChannelLayout L = layout_of("normalize_backward", x, stats, {&g, &dx});
   const T* px = x.data<T>();
   const T* pg = g.data<T>();
   const T* ps = stats.data<T>();

@@ -102,7 +102,9 @@ inline unsigned norm_threads(int64_t m) {
   return unsigned(warps < 1 ? 32 : warps * 32 > kNormMaxThreads ? kNormMaxThreads : warps * 32);
 }
 
-inline unsigned norm_blocks(int64_t channels) { return unsigned(channels < 1 ? 1 : channels > 65535 ? 65535 : channels); }
+inline unsigned norm_blocks(int64_t channels) {
+  return unsigned(channels < 1 ? 1 : channels > 65535 ? 65535 : channels);
+}
 
 // Checks what the kernels take: contiguous float32 [outer, C, inner] tensors
 // like x, stats a contiguous [C, 2].
@@ -133,7 +135,8 @@ inline void normalize_backward_entry(const Tensor& x, const Tensor& stats, const
   const int64_t channels = x.size(1), inner = x.size(2), count = x.size(0) * inner;
   if (channels == 0 || count == 0) return;
   SG_LAUNCH(normalize_backward_kernel, norm_blocks(channels), norm_threads(count), 0, kStream)(
-      x.device_data<float>(), stats.device_data<float>(), g.device_data<float>(), dx.device_data<float>(), channels, inner, count);
+      x.device_data<float>(), stats.device_data<float>(), g.device_data<float>(), dx.device_data<float>(), channels,
+      inner, count);
   SG_CHECK_LAUNCH("normalize_backward");
 }
 

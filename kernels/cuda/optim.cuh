@@ -60,8 +60,8 @@ inline void adam_update_entry(const Tensor& param, const Tensor& grad, const Ten
   s.decay_weights = st.weight_decay != 0 && st.decoupled_weight_decay;
   s.decay_gradient = st.weight_decay != 0 && !st.decoupled_weight_decay;
   SG_LAUNCH(adam_update_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      param.device_data<float>(), grad.device_data<float>(), exp_avg.device_data<float>(), exp_avg_sq.device_data<float>(),
-      st.amsgrad ? max_exp_avg_sq.device_data<float>() : nullptr, n, s);
+      param.device_data<float>(), grad.device_data<float>(), exp_avg.device_data<float>(),
+      exp_avg_sq.device_data<float>(), st.amsgrad ? max_exp_avg_sq.device_data<float>() : nullptr, n, s);
   SG_CHECK_LAUNCH(op);
 }
 

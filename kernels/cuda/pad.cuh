@@ -87,8 +87,8 @@ inline void pad2d_entry(const Tensor& x, const Tensor& y, const AxisSource& rows
   const Tensor table = device_table(sources, y.device());
   const int64_t* t = table.device_data<int64_t>();
   SG_LAUNCH(pad2d_kernel, blocks_for(n, kElementwiseThreads), kElementwiseThreads, 0, kStream)(
-      x.device_data<float>(), y.device_data<float>(), t, t + rows.size(), x.size(-2), x.size(-1), y.size(-2), y.size(-1), n,
-      float(value));
+      x.device_data<float>(), y.device_data<float>(), t, t + rows.size(), x.size(-2), x.size(-1), y.size(-2),
+      y.size(-1), n, float(value));
   SG_CHECK_LAUNCH("pad2d");
 }
 
